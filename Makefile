@@ -1,0 +1,34 @@
+# The two commands of the README: `make setup` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PROTOS := $(wildcard protos/facerec/v1/*.proto)
+
+.PHONY: setup test lint proto proto-check
+
+setup:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e '.[dev]'
+
+
+## Regenerates the committed Python code from protos/.
+proto:
+	$(BIN)/python -m grpc_tools.protoc -Iprotos --python_out=protos --pyi_out=protos \
+		--grpc_python_out=protos $(PROTOS)
+
+## Fails when the committed generated code differs from a fresh generation.
+proto-check:
+	@tmp=$$(mktemp -d) && \
+	$(BIN)/python -m grpc_tools.protoc -Iprotos --python_out=$$tmp --pyi_out=$$tmp \
+		--grpc_python_out=$$tmp $(PROTOS) && \
+	for f in $$tmp/facerec/v1/*; do \
+		diff -u "protos/facerec/v1/$$(basename $$f)" "$$f" || { echo "generated code is stale: run 'make proto'"; exit 1; }; \
+	done && echo "generated code is up to date"
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint proto-check
+	$(BIN)/python -m pytest -q

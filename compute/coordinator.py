@@ -1,0 +1,138 @@
+"""The compute side's parts wired together: stores, spool, index, workers, events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from facerec.compute import convert, weights
+from facerec.compute.config import ComputeConfig
+from facerec.compute.database import Database
+from facerec.compute.domain import Job, JobEvent, JobEventType, JobState
+from facerec.compute.embedder import UNTRAINED_MODEL_ID, Embedder, check_device
+from facerec.compute.events import JobEvents
+from facerec.compute.gallery_store import GalleryStore
+from facerec.compute.job_store import JobStore
+from facerec.compute.matcher import Matcher
+from facerec.compute.spool import PhotoSpool
+from facerec.compute.submitter import Submitter
+from facerec.compute.worker_pool import LOCAL_OWNER_PREFIX, WorkerPool
+from facerec.index import GalleryIndex
+from facerec.v1 import job_pb2
+
+log = logging.getLogger(__name__)
+
+_RECHECK_SECONDS = 5.0
+_MAINTENANCE_SECONDS = 5.0
+
+
+class Coordinator:
+    """Owns the durable state and the in-process workers of one compute server."""
+
+    def __init__(self, cfg: ComputeConfig, loop: asyncio.AbstractEventLoop) -> None:
+        self.cfg = cfg
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        check_device(cfg.device)
+        weights_file = weights.resolve(
+            cfg.weights_path,
+            cfg.cache_dir,
+            cfg.weights_url,
+            cfg.weights_sha256,
+            cfg.allow_untrained,
+        )
+        self.db = Database(cfg.db_path)
+        self.jobs = JobStore(self.db)
+        self.gallery = GalleryStore(self.db)
+        self.spool = PhotoSpool(cfg.spool_dir)
+        self.index = GalleryIndex(cfg.index_dir, self.gallery)
+        self.matcher = Matcher(self.gallery, self.index)
+        self.events = JobEvents(loop)
+        self.embedder = Embedder(weights_file, cfg.device)
+        self.model_id = self.embedder.model_id
+        self.untrained_models = frozenset({UNTRAINED_MODEL_ID})
+        self.pool = WorkerPool(
+            cfg, self.jobs, self.gallery, self.matcher, self.spool, self.events, self.embedder
+        )
+        self.submitter = Submitter(
+            cfg,
+            self.jobs,
+            self.gallery,
+            self.matcher,
+            self.spool,
+            self.events,
+            self.model_id,
+            self.pool.wake,
+        )
+        self._maintenance: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Recovers from the previous run, loads the index and starts the workers (blocking)."""
+        orphans = self.jobs.expire_leases(self.cfg.max_attempts, owner_prefix=LOCAL_OWNER_PREFIX)
+        if orphans:
+            log.warning("requeued %d jobs interrupted by the previous run", len(orphans))
+        for job in orphans:
+            self.pool.release_photo(job)
+        if not self.cfg.retain_photos:
+            self.spool.prune(self.jobs.active_photos())
+        self.index.load()
+        self.pool.start()
+        log.info(
+            "coordinator ready: model %s, %d queued jobs",
+            self.model_id,
+            self.jobs.count(JobState.QUEUED),
+        )
+
+    def start_maintenance(self) -> None:
+        self._maintenance = asyncio.get_running_loop().create_task(self._maintain())
+
+    async def _maintain(self) -> None:
+        while True:
+            await asyncio.sleep(_MAINTENANCE_SECONDS)
+            try:
+                expired = await asyncio.to_thread(self.jobs.expire_leases, self.cfg.max_attempts)
+                for job in expired:
+                    self.events.publish(job)
+                    self.pool.release_photo(job)
+                if expired:
+                    self.pool.wake()
+                await asyncio.to_thread(self.index.snapshot)
+            except Exception:
+                log.exception("maintenance failed; will retry")
+
+    def stop(self) -> None:
+        """Stops the workers (waiting for running jobs) and writes index snapshots."""
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+        self.pool.stop(self.cfg.shutdown_grace_seconds)
+        self.index.snapshot()
+
+    def job_to_pb(self, job: Job) -> job_pb2.Job:
+        return convert.job_to_pb(job, self.untrained_models)
+
+    def cancel(self, job_id: str) -> Job:
+        job = self.jobs.cancel(job_id)
+        self.events.publish(job)
+        self.pool.release_photo(job)
+        return job
+
+    async def watch(self, job_id: str) -> AsyncIterator[JobEvent]:
+        """The job's snapshot, then each change, ending after the terminal state."""
+        queue = self.events.subscribe(job_id)
+        try:
+            job = await asyncio.to_thread(self.jobs.get, job_id)
+            yield JobEvent(JobEventType.SNAPSHOT, job)
+            while not job.state.terminal:
+                try:
+                    event = await asyncio.wait_for(queue.get(), _RECHECK_SECONDS)
+                except TimeoutError:
+                    # Belt and braces: a change published by no one still reaches watchers.
+                    event = JobEvent(
+                        JobEventType.STATE_CHANGED, await asyncio.to_thread(self.jobs.get, job_id)
+                    )
+                if event.job.version <= job.version:
+                    continue
+                job = event.job
+                yield event
+        finally:
+            self.events.unsubscribe(job_id, queue)

@@ -1,0 +1,100 @@
+"""The SQLite database: one connection per thread, WAL, schema on first open."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    kind INTEGER NOT NULL,
+    state INTEGER NOT NULL,
+    request_id TEXT UNIQUE,
+    spec TEXT NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 0,
+    photo_sha256 TEXT NOT NULL,
+    image TEXT NOT NULL,
+    faces TEXT NOT NULL DEFAULT '[]',
+    enrollment TEXT,
+    error_code TEXT,
+    error_message TEXT,
+    model_id TEXT NOT NULL DEFAULT '',
+    attempt INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_expires REAL,
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (state, priority DESC, created_at);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS jobs_photo ON jobs (photo_sha256, state);
+
+CREATE TABLE IF NOT EXISTS collections (
+    name TEXT PRIMARY KEY,
+    description TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS identities (
+    id TEXT PRIMARY KEY,
+    collection TEXT NOT NULL REFERENCES collections (name) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS identities_collection ON identities (collection, name, id);
+
+CREATE TABLE IF NOT EXISTS faces (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    identity_id TEXT NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
+    collection TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    embedding BLOB NOT NULL,
+    source_job_id TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS faces_identity ON faces (identity_id);
+CREATE INDEX IF NOT EXISTS faces_collection_model ON faces (collection, model_id, id);
+"""
+
+
+class Database:
+    """Hands each thread its own connection to one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self.connection().executescript(SCHEMA)
+
+    def connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A `BEGIN IMMEDIATE` transaction: committed on success, rolled back on error."""
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def read(self) -> sqlite3.Connection:
+        """A connection for single-statement reads (autocommit)."""
+        return self.connection()

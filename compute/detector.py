@@ -1,0 +1,63 @@
+"""Face detection with facenet-pytorch's MTCNN (weights ship inside the package)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from facenet_pytorch import MTCNN
+from PIL import Image
+
+CROP_SIZE = 160
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One face as the detector sees it, in pixels of the image it was given."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    landmarks: tuple[tuple[float, float], ...]
+
+
+class Detector:
+    """MTCNN on a torch device; thread-compatible, not thread-safe (one per worker)."""
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = torch.device(device)
+        self.mtcnn = MTCNN(
+            image_size=CROP_SIZE,
+            margin=0,
+            keep_all=True,
+            select_largest=False,
+            post_process=True,
+            device=self.device,
+        )
+        self.mtcnn.eval()
+
+    def detect(self, img: Image.Image) -> list[Detection]:
+        """Every face MTCNN finds, highest score first."""
+        with torch.inference_mode():
+            boxes, probs, points = self.mtcnn.detect(img, landmarks=True)
+        if boxes is None:
+            return []
+        found = [
+            Detection(
+                box=tuple(float(v) for v in box),
+                score=float(prob),
+                landmarks=tuple((float(x), float(y)) for x, y in pts),
+            )
+            for box, prob, pts in zip(boxes, probs, points, strict=True)
+        ]
+        found.sort(key=lambda d: d.score, reverse=True)
+        return found
+
+    def crops(self, img: Image.Image, detections: list[Detection]) -> torch.Tensor:
+        """160x160 standardised face crops (n, 3, 160, 160), ready for the embedder."""
+        if not detections:
+            return torch.zeros((0, 3, CROP_SIZE, CROP_SIZE))
+        boxes = np.array([d.box for d in detections], dtype=np.float32)
+        with torch.inference_mode():
+            faces = self.mtcnn.extract(img, boxes, None)
+        return faces.reshape(len(detections), 3, CROP_SIZE, CROP_SIZE)

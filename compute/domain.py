@@ -1,0 +1,166 @@
+"""Domain types of the compute server: plain dataclasses, no gRPC."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+DEFAULT_TOP_K = 5
+MAX_TOP_K = 100
+DEFAULT_MIN_SIMILARITY = 0.5
+DEFAULT_MIN_DETECTION_SCORE = 0.9
+MAX_PRIORITY = 9
+MAX_REQUEST_ID = 128
+
+
+class JobState(enum.IntEnum):
+    """Life of a job; numbers equal those of `facerec.v1.JobState`."""
+
+    QUEUED = 1
+    RUNNING = 2
+    SUCCEEDED = 3
+    FAILED = 4
+    CANCELLED = 5
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+class JobKind(enum.IntEnum):
+    """What a job does; numbers equal those of `facerec.v1.JobKind`."""
+
+    RECOGNIZE = 1
+    ENROLL = 2
+
+
+class JobEventType(enum.IntEnum):
+    """Why a job event was sent; numbers equal those of `facerec.v1.JobEventType`."""
+
+    SNAPSHOT = 1
+    STATE_CHANGED = 2
+    FACES_DETECTED = 3
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What a client asked of a job, with defaults filled in."""
+
+    collection: str = ""
+    top_k: int = DEFAULT_TOP_K
+    min_similarity: float = DEFAULT_MIN_SIMILARITY
+    min_detection_score: float = DEFAULT_MIN_DETECTION_SCORE
+    priority: int = 0
+    request_id: str = ""
+    identity_id: str = ""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """The submitted photo as validated at submission."""
+
+    width: int
+    height: int
+    format: str
+    size_bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """One gallery face resembling a detected face."""
+
+    identity_id: str
+    name: str
+    collection: str
+    similarity: float
+    face_id: int
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face; coordinates in pixels of the oriented photo."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    landmarks: tuple[tuple[float, float], ...]
+    matches: tuple[Match, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobError:
+    """Why a job failed: a stable code and a message for people."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """Outcome of an enrolment job."""
+
+    identity_id: str
+    face_id: int = 0
+    faces_in_photo: int = 0
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job as stored."""
+
+    id: str
+    kind: JobKind
+    state: JobState
+    spec: JobSpec
+    image: ImageInfo
+    created_at: float
+    updated_at: float
+    faces: tuple[Face, ...] = ()
+    error: JobError | None = None
+    model_id: str = ""
+    attempt: int = 0
+    version: int = 1
+    enrollment: Enrollment | None = None
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """A job as of one change."""
+
+    type: JobEventType
+    job: Job
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A named set of identities."""
+
+    name: str
+    description: str
+    created_at: float
+    identity_count: int = 0
+    face_count: int = 0
+
+
+@dataclass(frozen=True)
+class GalleryFace:
+    """One enrolled face."""
+
+    id: int
+    identity_id: str
+    collection: str
+    model_id: str
+    source_job_id: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One known person."""
+
+    id: str
+    collection: str
+    name: str
+    created_at: float
+    face_count: int = 0
+    faces: tuple[GalleryFace, ...] = field(default=())

@@ -1,0 +1,51 @@
+"""Domain errors; servicers map each to its gRPC status code."""
+
+from __future__ import annotations
+
+
+class FacerecError(Exception):
+    """Base of errors a client caused or must react to.
+
+    `reason` is a stable machine-readable code sent with the status so that
+    clients (the front end among them) can tell cases apart.
+    """
+
+    reason = "ERROR"
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if reason:
+            self.reason = reason
+
+
+class InvalidArgument(FacerecError):
+    reason = "INVALID_ARGUMENT"
+
+
+class NotFound(FacerecError):
+    reason = "NOT_FOUND"
+
+
+class AlreadyExists(FacerecError):
+    reason = "ALREADY_EXISTS"
+
+
+class FailedPrecondition(FacerecError):
+    reason = "FAILED_PRECONDITION"
+
+
+class ResourceExhausted(FacerecError):
+    reason = "RESOURCE_EXHAUSTED"
+
+
+class Unavailable(FacerecError):
+    reason = "UNAVAILABLE"
+
+
+class WeightsError(Exception):
+    """The embedder's weights cannot be found, fetched or trusted."""
+
+
+class Internal(FacerecError):
+    reason = "INTERNAL"

@@ -1,0 +1,279 @@
+"""Collections, identities and enrolled faces in SQLite: the source of truth of the index."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sqlite3
+import time
+
+import numpy as np
+
+from facerec.compute.database import Database
+from facerec.compute.domain import Collection, GalleryFace, Identity
+from facerec.compute.errors import AlreadyExists, InvalidArgument, NotFound
+
+COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_DESCRIPTION = 1000
+MAX_IDENTITY_NAME = 200
+
+
+def validate_collection_name(name: str) -> str:
+    if not COLLECTION_NAME.match(name):
+        raise InvalidArgument(
+            f"collection name {name!r} is invalid: use 1-64 characters of a-z, 0-9, '_' and '-',"
+            " starting with a letter or digit"
+        )
+    return name
+
+
+def _face(row: sqlite3.Row) -> GalleryFace:
+    return GalleryFace(
+        id=row["id"],
+        identity_id=row["identity_id"],
+        collection=row["collection"],
+        model_id=row["model_id"],
+        source_job_id=row["source_job_id"],
+        created_at=row["created_at"],
+    )
+
+
+class GalleryStore:
+    """Known people. Vectors live here; the FAISS index is derived from this table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # Collections
+
+    def create_collection(self, name: str, description: str = "") -> Collection:
+        validate_collection_name(name)
+        if len(description) > MAX_DESCRIPTION:
+            raise InvalidArgument(f"description is longer than {MAX_DESCRIPTION} characters")
+        now = time.time()
+        try:
+            with self.db.write() as conn:
+                conn.execute(
+                    "INSERT INTO collections (name, description, created_at) VALUES (?, ?, ?)",
+                    (name, description, now),
+                )
+        except sqlite3.IntegrityError:
+            raise AlreadyExists(f"collection {name!r} already exists") from None
+        return Collection(name=name, description=description, created_at=now)
+
+    def get_collection(self, name: str) -> Collection:
+        validate_collection_name(name)
+        found = self._collections("WHERE c.name = ?", (name,))
+        if not found:
+            raise NotFound(f"collection {name!r} does not exist")
+        return found[0]
+
+    def list_collections(self) -> list[Collection]:
+        return self._collections("", ())
+
+    def _collections(self, where: str, args: tuple[object, ...]) -> list[Collection]:
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT c.name, c.description, c.created_at,"
+                " (SELECT COUNT(*) FROM identities i WHERE i.collection = c.name) AS identities,"
+                " (SELECT COUNT(*) FROM faces f WHERE f.collection = c.name) AS faces"
+                f" FROM collections c {where} ORDER BY c.name",
+                args,
+            )
+            .fetchall()
+        )
+        return [
+            Collection(r["name"], r["description"], r["created_at"], r["identities"], r["faces"])
+            for r in rows
+        ]
+
+    def delete_collection(self, name: str) -> tuple[int, list[GalleryFace]]:
+        """Deletes a collection; returns how many identities and which faces went with it."""
+        validate_collection_name(name)
+        with self.db.write() as conn:
+            if conn.execute("SELECT 1 FROM collections WHERE name = ?", (name,)).fetchone() is None:
+                raise NotFound(f"collection {name!r} does not exist")
+            faces = [
+                _face(r) for r in conn.execute("SELECT * FROM faces WHERE collection = ?", (name,))
+            ]
+            identities = conn.execute(
+                "SELECT COUNT(*) FROM identities WHERE collection = ?", (name,)
+            ).fetchone()[0]
+            conn.execute("DELETE FROM faces WHERE collection = ?", (name,))
+            conn.execute("DELETE FROM identities WHERE collection = ?", (name,))
+            conn.execute("DELETE FROM collections WHERE name = ?", (name,))
+        return identities, faces
+
+    # Identities
+
+    def create_identity(self, collection: str, name: str) -> Identity:
+        self.get_collection(collection)
+        name = name.strip()
+        if not name or len(name) > MAX_IDENTITY_NAME:
+            raise InvalidArgument(f"identity name must be 1-{MAX_IDENTITY_NAME} characters")
+        identity = Identity(
+            id="idn_" + secrets.token_hex(10),
+            collection=collection,
+            name=name,
+            created_at=time.time(),
+        )
+        try:
+            with self.db.write() as conn:
+                conn.execute(
+                    "INSERT INTO identities (id, collection, name, created_at) VALUES (?, ?, ?, ?)",
+                    (identity.id, collection, name, identity.created_at),
+                )
+        except sqlite3.IntegrityError:
+            raise NotFound(f"collection {collection!r} does not exist") from None
+        return identity
+
+    def get_identity(self, identity_id: str) -> Identity:
+        conn = self.db.read()
+        row = conn.execute("SELECT * FROM identities WHERE id = ?", (identity_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"identity {identity_id!r} does not exist")
+        faces = tuple(
+            _face(r)
+            for r in conn.execute(
+                "SELECT * FROM faces WHERE identity_id = ? ORDER BY id", (identity_id,)
+            )
+        )
+        return Identity(
+            row["id"], row["collection"], row["name"], row["created_at"], len(faces), faces
+        )
+
+    def list_identities(
+        self, collection: str, page_size: int, after: tuple[str, str] | None
+    ) -> tuple[list[Identity], tuple[str, str] | None]:
+        self.get_collection(collection)
+        sql = (
+            "SELECT i.*, (SELECT COUNT(*) FROM faces f WHERE f.identity_id = i.id) AS n"
+            " FROM identities i WHERE i.collection = ?"
+        )
+        args: list[object] = [collection]
+        if after is not None:
+            sql += " AND (i.name > ? OR (i.name = ? AND i.id > ?))"
+            args += [after[0], after[0], after[1]]
+        sql += " ORDER BY i.name, i.id LIMIT ?"
+        args.append(page_size + 1)
+        rows = self.db.read().execute(sql, args).fetchall()
+        out = [
+            Identity(r["id"], r["collection"], r["name"], r["created_at"], r["n"])
+            for r in rows[:page_size]
+        ]
+        cursor = (out[-1].name, out[-1].id) if len(rows) > page_size else None
+        return out, cursor
+
+    def delete_identity(self, identity_id: str) -> list[GalleryFace]:
+        """Deletes an identity and its faces; returns the faces so their vectors can go too."""
+        with self.db.write() as conn:
+            if (
+                conn.execute("SELECT 1 FROM identities WHERE id = ?", (identity_id,)).fetchone()
+                is None
+            ):
+                raise NotFound(f"identity {identity_id!r} does not exist")
+            faces = [
+                _face(r)
+                for r in conn.execute("SELECT * FROM faces WHERE identity_id = ?", (identity_id,))
+            ]
+            conn.execute("DELETE FROM faces WHERE identity_id = ?", (identity_id,))
+            conn.execute("DELETE FROM identities WHERE id = ?", (identity_id,))
+        return faces
+
+    # Faces
+
+    @staticmethod
+    def add_face(
+        conn: sqlite3.Connection,
+        identity_id: str,
+        model_id: str,
+        embedding: np.ndarray,
+        source_job_id: str,
+    ) -> GalleryFace:
+        """Inserts a face inside the caller's transaction (the enrolment job's result)."""
+        row = conn.execute(
+            "SELECT collection FROM identities WHERE id = ?", (identity_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"identity {identity_id!r} was deleted before its face was enrolled")
+        now = time.time()
+        vector = np.ascontiguousarray(embedding, dtype=np.float32)
+        cur = conn.execute(
+            "INSERT INTO faces (identity_id, collection, model_id, embedding, source_job_id,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (identity_id, row["collection"], model_id, vector.tobytes(), source_job_id, now),
+        )
+        return GalleryFace(
+            cur.lastrowid, identity_id, row["collection"], model_id, source_job_id, now
+        )
+
+    def delete_face(self, face_id: int) -> GalleryFace:
+        with self.db.write() as conn:
+            row = conn.execute("SELECT * FROM faces WHERE id = ?", (face_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"face {face_id} does not exist")
+            conn.execute("DELETE FROM faces WHERE id = ?", (face_id,))
+        return _face(row)
+
+    def vectors(self, collection: str, model_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """All face ids (int64) and vectors (float32, n x d) of one (collection, model)."""
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT id, embedding FROM faces WHERE collection = ? AND model_id = ? ORDER BY id",
+                (collection, model_id),
+            )
+            .fetchall()
+        )
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        if not rows:
+            return ids, np.zeros((0, 0), dtype=np.float32)
+        vecs = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        return ids, vecs
+
+    def face_ids(self, collection: str, model_id: str) -> np.ndarray:
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT id FROM faces WHERE collection = ? AND model_id = ? ORDER BY id",
+                (collection, model_id),
+            )
+            .fetchall()
+        )
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def index_keys(self) -> list[tuple[str, str]]:
+        """Every (collection, model id) that has faces."""
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT DISTINCT collection, model_id FROM faces ORDER BY collection, model_id"
+            )
+            .fetchall()
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def models_of(self, collection: str) -> set[str]:
+        rows = (
+            self.db.read()
+            .execute("SELECT DISTINCT model_id FROM faces WHERE collection = ?", (collection,))
+            .fetchall()
+        )
+        return {r[0] for r in rows}
+
+    def owners(self, face_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+        """face id → (identity id, identity name, collection) for faces that still exist."""
+        if not face_ids:
+            return {}
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT f.id, i.id AS identity_id, i.name, i.collection FROM faces f"
+                " JOIN identities i ON i.id = f.identity_id"
+                f" WHERE f.id IN ({','.join('?' * len(face_ids))})",
+                face_ids,
+            )
+            .fetchall()
+        )
+        return {r["id"]: (r["identity_id"], r["name"], r["collection"]) for r in rows}

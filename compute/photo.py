@@ -1,0 +1,88 @@
+"""Checking and decoding uploaded photos (Pillow), EXIF orientation included."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from facerec.compute.errors import InvalidArgument
+
+# The pixel cap is enforced here, from the header, before any decoding.
+Image.MAX_IMAGE_PIXELS = None
+
+ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF"})
+_ROTATED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+
+
+@dataclass(frozen=True)
+class PhotoHeader:
+    """What checking a photo found out: its format and size as the user sees it."""
+
+    format: str
+    width: int
+    height: int
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MiB"
+
+
+def check(path: Path, size_bytes: int, max_pixels: int) -> PhotoHeader:
+    """Validates a spooled photo fully (header, pixel count, complete decode).
+
+    Raises InvalidArgument with a reason of PHOTO_EMPTY, UNSUPPORTED_FORMAT,
+    PHOTO_TOO_MANY_PIXELS or PHOTO_CORRUPT.
+    """
+    if size_bytes == 0:
+        raise InvalidArgument("the photo is empty (0 bytes)", reason="PHOTO_EMPTY")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(path)
+    except UnidentifiedImageError:
+        raise InvalidArgument(
+            "the upload is not a photo in a known format; send JPEG, PNG, WEBP, BMP, TIFF or GIF",
+            reason="UNSUPPORTED_FORMAT",
+        ) from None
+    with img:
+        fmt = img.format or "unknown"
+        if fmt not in ACCEPTED_FORMATS:
+            raise InvalidArgument(
+                f"{fmt} photos are not supported; send JPEG, PNG, WEBP, BMP, TIFF or GIF",
+                reason="UNSUPPORTED_FORMAT",
+            )
+        width, height = img.size
+        if width * height > max_pixels:
+            raise InvalidArgument(
+                f"the photo is {width}x{height} ({width * height / 1e6:.0f} megapixels);"
+                f" the limit is {max_pixels / 1e6:.0f} megapixels",
+                reason="PHOTO_TOO_MANY_PIXELS",
+            )
+        try:
+            orientation = img.getexif().get(0x0112, 1)
+            img.load()
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise InvalidArgument(
+                f"the photo is truncated or corrupt and cannot be decoded ({exc})",
+                reason="PHOTO_CORRUPT",
+            ) from None
+    if orientation in _ROTATED:
+        width, height = height, width
+    return PhotoHeader(format=fmt, width=width, height=height)
+
+
+def too_large(size_bytes: int, limit: int) -> InvalidArgument:
+    return InvalidArgument(
+        f"the photo is larger than the {_mib(limit)} limit (received {_mib(size_bytes)} so far)",
+        reason="PHOTO_TOO_LARGE",
+    )
+
+
+def load_rgb(path: Path) -> Image.Image:
+    """Decodes a photo as 8-bit RGB, turned upright per its EXIF orientation."""
+    with Image.open(path) as img:
+        upright = ImageOps.exif_transpose(img)
+        return upright.convert("RGB")

@@ -1,0 +1,82 @@
+"""The `grpc.aio` compute server: services, health, reflection, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from facerec.compute.config import ComputeConfig
+from facerec.compute.coordinator import Coordinator
+from facerec.compute.gallery_servicer import GalleryServicer
+from facerec.compute.recognition_servicer import RecognitionServicer
+from facerec.v1 import (
+    gallery_service_pb2,
+    gallery_service_pb2_grpc,
+    recognition_service_pb2,
+    recognition_service_pb2_grpc,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+SERVICE_NAMES = (
+    recognition_service_pb2.DESCRIPTOR.services_by_name["RecognitionService"].full_name,
+    gallery_service_pb2.DESCRIPTOR.services_by_name["GalleryService"].full_name,
+)
+
+
+async def serve(cfg: ComputeConfig, ready: asyncio.Event | None = None) -> None:
+    """Runs the compute server until SIGINT/SIGTERM (or cancellation)."""
+    loop = asyncio.get_running_loop()
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *SERVICE_NAMES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    coordinator = await asyncio.to_thread(Coordinator, cfg, loop)
+    recognition_service_pb2_grpc.add_RecognitionServiceServicer_to_server(
+        RecognitionServicer(coordinator), server
+    )
+    gallery_service_pb2_grpc.add_GalleryServiceServicer_to_server(
+        GalleryServicer(coordinator), server
+    )
+    port = server.add_insecure_port(f"{cfg.grpc_host}:{cfg.grpc_port}")
+    if port == 0:
+        raise OSError(f"cannot listen on {cfg.grpc_host}:{cfg.grpc_port}")
+    await asyncio.to_thread(coordinator.start)
+    await server.start()
+    coordinator.start_maintenance()
+    for name in ("", *SERVICE_NAMES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    host = cfg.grpc_host if ":" not in cfg.grpc_host else f"[{cfg.grpc_host}]"
+    log.info("facerec compute listening on %s:%d (model %s)", host, port, coordinator.model_id)
+
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+        log.info("shutting down: finishing running work (up to %.0fs)", cfg.shutdown_grace_seconds)
+    finally:
+        await health_servicer.enter_graceful_shutdown()
+        await server.stop(cfg.shutdown_grace_seconds)
+        await asyncio.to_thread(coordinator.stop)
+        log.info("facerec compute stopped")

@@ -1,0 +1,52 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Collection(_message.Message):
+    __slots__ = ("name", "description", "identity_count", "face_count", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FACE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    identity_count: int
+    face_count: int
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., identity_count: _Optional[int] = ..., face_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GalleryFace(_message.Message):
+    __slots__ = ("id", "model_id", "source_job_id", "create_time")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    model_id: str
+    source_job_id: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[int] = ..., model_id: _Optional[str] = ..., source_job_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Identity(_message.Message):
+    __slots__ = ("id", "collection", "name", "face_count", "create_time", "faces")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FACE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    FACES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    collection: str
+    name: str
+    face_count: int
+    create_time: _timestamp_pb2.Timestamp
+    faces: _containers.RepeatedCompositeFieldContainer[GalleryFace]
+    def __init__(self, id: _Optional[str] = ..., collection: _Optional[str] = ..., name: _Optional[str] = ..., face_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., faces: _Optional[_Iterable[_Union[GalleryFace, _Mapping]]] = ...) -> None: ...
