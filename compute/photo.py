@@ -47,6 +47,8 @@ def check(path: Path, size_bytes: int, max_pixels: int) -> PhotoHeader:
             "the upload is not a photo in a known format; send JPEG, PNG, WEBP, BMP, TIFF or GIF",
             reason="UNSUPPORTED_FORMAT",
         ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise _corrupt(exc) from None
     with img:
         fmt = img.format or "unknown"
         if fmt not in ACCEPTED_FORMATS:
@@ -65,13 +67,17 @@ def check(path: Path, size_bytes: int, max_pixels: int) -> PhotoHeader:
             orientation = img.getexif().get(0x0112, 1)
             img.load()
         except (OSError, SyntaxError, ValueError) as exc:
-            raise InvalidArgument(
-                f"the photo is truncated or corrupt and cannot be decoded ({exc})",
-                reason="PHOTO_CORRUPT",
-            ) from None
+            raise _corrupt(exc) from None
     if orientation in _ROTATED:
         width, height = height, width
     return PhotoHeader(format=fmt, width=width, height=height)
+
+
+def _corrupt(exc: Exception) -> InvalidArgument:
+    return InvalidArgument(
+        f"the photo is truncated or corrupt and cannot be decoded ({exc})",
+        reason="PHOTO_CORRUPT",
+    )
 
 
 def too_large(size_bytes: int, limit: int) -> InvalidArgument:

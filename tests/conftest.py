@@ -1,0 +1,115 @@
+"""Fixtures: real compute servers in subprocesses on ephemeral ports, and the test photos."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from facerec.compute import client
+
+ROOT = Path(__file__).resolve().parents[1]
+FACES = Path(os.environ.get("FACEREC_TEST_FACES", ROOT.parent / "shared" / "faces"))
+READY_DEADLINE = 120.0
+_LISTENING = re.compile(r"listening on (\S+):(\d+)")
+
+
+class ComputeProcess:
+    """`facerec compute` in a subprocess; its log goes to a file beside its data."""
+
+    def __init__(self, data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.extra = extra
+        self.env = {**os.environ, "FACEREC_WEIGHTS_URL": "", **(env or {})}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.target = ""
+        self.starts = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir.parent / f"{self.data_dir.name}-compute-{self.starts}.log"
+
+    def start(self) -> ComputeProcess:
+        self.starts += 1
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("wb")
+        cmd = [
+            sys.executable,
+            "-m",
+            "facerec.compute.cli",
+            "compute",
+            "--grpc-port",
+            "0",
+            "--data-dir",
+            str(self.data_dir),
+            "--cache-dir",
+            str(self.data_dir / "cache"),
+            "--allow-untrained",
+            "--torch-threads",
+            "2",
+            *self.extra,
+        ]
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        deadline = time.monotonic() + READY_DEADLINE
+        while time.monotonic() < deadline:
+            text = self.log_path.read_text(errors="replace")
+            found = _LISTENING.search(text)
+            if found:
+                self.target = f"{found.group(1)}:{found.group(2)}"
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"compute exited with {self.proc.returncode}:\n{text}")
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"compute not ready in {READY_DEADLINE}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(30)
+
+    def terminate(self, timeout: float = 60.0) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+
+@pytest.fixture(scope="session")
+def faces() -> Path:
+    if not (FACES / "obama.jpg").exists():
+        pytest.fail(f"test photos not found in {FACES} (set FACEREC_TEST_FACES)")
+    return FACES
+
+
+@pytest.fixture(scope="session")
+def compute(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComputeProcess]:
+    """One compute server shared by the tests that do not restart it."""
+    server = ComputeProcess(tmp_path_factory.mktemp("shared") / "data").start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture(scope="session")
+def api(compute: ComputeProcess) -> Iterator[client.Api]:
+    with client.connect(compute.target) as a:
+        grpc.channel_ready_future(a.channel).result(timeout=30)
+        yield a
+
+
+@pytest.fixture
+def fresh_compute(tmp_path: Path) -> Iterator[ComputeProcess]:
+    """A compute server of the test's own, which the test may kill and restart."""
+    server = ComputeProcess(tmp_path / "data")
+    yield server
+    server.kill()

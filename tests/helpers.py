@@ -1,0 +1,68 @@
+"""Small helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from facerec.compute.client import Api
+from facerec.v1 import gallery_service_pb2 as gpb
+from facerec.v1 import job_pb2
+from facerec.v1 import recognition_service_pb2 as rpb
+
+
+def unique(prefix: str = "c") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def spec(**kwargs: object) -> job_pb2.JobSpec:
+    return job_pb2.JobSpec(**kwargs)
+
+
+def submit_bytes(
+    api: Api, data: bytes, job_spec: job_pb2.JobSpec | None = None, chunk: int = 64 * 1024
+) -> job_pb2.Job:
+    def requests() -> Iterator[rpb.SubmitJobRequest]:
+        yield rpb.SubmitJobRequest(spec=job_spec or spec())
+        for i in range(0, len(data), chunk):
+            yield rpb.SubmitJobRequest(chunk=data[i : i + chunk])
+
+    return api.recognition.SubmitJob(requests(), timeout=30).job
+
+
+def recognize(api: Api, path: Path, **kwargs: object) -> job_pb2.Job:
+    job = api.submit(path, spec(**kwargs))
+    return api.wait(job.id)
+
+
+def enroll_person(api: Api, collection: str, name: str, photo: Path) -> str:
+    """Creates an identity, enrols one photo, waits; returns the identity id."""
+    identity = api.gallery.CreateIdentity(
+        gpb.CreateIdentityRequest(collection=collection, name=name), timeout=10
+    ).identity
+    (job,) = api.enroll(identity.id, [photo])
+    done = api.wait(job.id)
+    assert done.state == job_pb2.JOB_STATE_SUCCEEDED, done.error
+    assert done.enrollment.face_id > 0
+    return identity.id
+
+
+def new_collection(api: Api) -> str:
+    name = unique()
+    api.gallery.CreateCollection(gpb.CreateCollectionRequest(name=name), timeout=10)
+    return name
+
+
+def rpc_error(call, *args, **kwargs) -> grpc.RpcError:
+    """Runs a call that must fail; returns its error."""
+    with pytest.raises(grpc.RpcError) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+def reason(err: grpc.RpcError) -> str:
+    return dict(err.trailing_metadata() or ()).get("facerec-reason", "")

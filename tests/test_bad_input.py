@@ -1,0 +1,133 @@
+"""Every bad input gets a clear status and message, and the server keeps serving."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import grpc
+import pytest
+from PIL import Image
+
+from facerec.compute.client import Api
+from facerec.v1 import job_pb2
+from facerec.v1 import recognition_service_pb2 as rpb
+from tests.helpers import reason, recognize, rpc_error, spec, submit_bytes
+
+
+def bomb_png(width: int = 50_000, height: int = 50_000) -> bytes:
+    """A small PNG whose header declares a huge image (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def still_serving(api: Api, faces: Path) -> None:
+    job = recognize(api, faces / "obama2.jpg")
+    assert job.state == job_pb2.JOB_STATE_SUCCEEDED and len(job.faces) == 1
+
+
+def test_empty_stream(api: Api, faces: Path) -> None:
+    err = rpc_error(api.recognition.SubmitJob, iter([]), timeout=10)
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "empty" in err.details()
+    still_serving(api, faces)
+
+
+def test_chunk_before_spec(api: Api) -> None:
+    err = rpc_error(api.recognition.SubmitJob, iter([rpb.SubmitJobRequest(chunk=b"x")]), timeout=10)
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "first message" in err.details()
+
+
+@pytest.mark.parametrize(
+    ("label", "make", "code", "why", "words"),
+    [
+        ("zero bytes", lambda f: b"", "INVALID_ARGUMENT", "PHOTO_EMPTY", "empty"),
+        (
+            "text file",
+            lambda f: b"hello, this is not a photo\n" * 10,
+            "INVALID_ARGUMENT",
+            "UNSUPPORTED_FORMAT",
+            "not a photo",
+        ),
+        (
+            "truncated jpeg",
+            lambda f: (f / "obama.jpg").read_bytes()[:20_000],
+            "INVALID_ARGUMENT",
+            "PHOTO_CORRUPT",
+            "truncated",
+        ),
+        (
+            "over the size cap",
+            lambda f: b"\xff\xd8" + b"\x00" * (21 * 1024 * 1024),
+            "INVALID_ARGUMENT",
+            "PHOTO_TOO_LARGE",
+            "limit",
+        ),
+        (
+            "decompression bomb",
+            lambda f: bomb_png(),
+            "INVALID_ARGUMENT",
+            "PHOTO_TOO_MANY_PIXELS",
+            "megapixels",
+        ),
+    ],
+)
+def test_bad_photos(api: Api, faces: Path, label, make, code, why, words) -> None:
+    err = rpc_error(submit_bytes, api, make(faces))
+    assert err.code() == getattr(grpc.StatusCode, code), label
+    assert reason(err) == why
+    assert words in err.details(), err.details()
+    still_serving(api, faces)
+
+
+def test_unsupported_format(api: Api) -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(buf, format="PDF")
+    err = rpc_error(submit_bytes, api, buf.getvalue())
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert reason(err) == "UNSUPPORTED_FORMAT"
+
+
+def test_unknown_collection(api: Api, faces: Path) -> None:
+    data = (faces / "obama.jpg").read_bytes()
+    err = rpc_error(submit_bytes, api, data, spec(collection="no-such-collection"))
+    assert err.code() == grpc.StatusCode.NOT_FOUND
+    assert "no-such-collection" in err.details()
+    bad_name = rpc_error(submit_bytes, api, data, spec(collection="Bad Name!"))
+    assert bad_name.code() == grpc.StatusCode.INVALID_ARGUMENT
+    still_serving(api, faces)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("top_k", 101, "top_k must be between 1 and 100"),
+        ("min_similarity", 1.5, "min_similarity"),
+        ("min_detection_score", -0.1, "min_detection_score"),
+        ("priority", 10, "priority"),
+        ("request_id", "r" * 129, "request_id"),
+    ],
+)
+def test_spec_out_of_range(api: Api, faces: Path, field: str, value: object, words: str) -> None:
+    err = rpc_error(submit_bytes, api, (faces / "obama.jpg").read_bytes(), spec(**{field: value}))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert words in err.details()
+    still_serving(api, faces)
+
+
+def test_photo_with_no_face_succeeds_with_none(api: Api) -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 240), (120, 160, 200)).save(buf, format="PNG")
+    job = submit_bytes(api, buf.getvalue())
+    done = api.wait(job.id)
+    assert done.state == job_pb2.JOB_STATE_SUCCEEDED
+    assert len(done.faces) == 0
