@@ -36,12 +36,13 @@ def _calibrate(model: torch.nn.Module) -> None:
     With default statistics every face embeds to nearly the same vector; calibrated,
     the network is deterministic and tells different photos apart (not people).
     """
+    model.eval()  # dropout stays off: calibration must be deterministic
     for module in model.modules():
         if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
             module.reset_running_stats()
             module.momentum = None  # a plain average over the calibration batches
+            module.train()
     gen = torch.Generator().manual_seed(UNTRAINED_SEED)
-    model.train()
     with torch.no_grad():
         for _ in range(4):
             coarse = torch.rand(16, 3, 10, 10, generator=gen) * 2 - 1

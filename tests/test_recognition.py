@@ -140,7 +140,7 @@ def test_recognize_stream_correlates_many_photos(api: Api, faces: Path) -> None:
     names = ["obama.jpg", "multiface.jpg", "biden.jpg"]
 
     def requests():
-        for n, name in enumerate(names):
+        for n in range(len(names)):
             yield rpb.RecognizeRequest(client_id=f"p{n}", start=rpb.PhotoStart(spec=spec()))
         for n, name in enumerate(names):
             data = (faces / name).read_bytes()

@@ -1,0 +1,62 @@
+"""The CLI over the gRPC API: enroll a folder, recognise photos, watch a job."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ComputeProcess
+from tests.helpers import unique
+
+
+def facerec(*args: str, target: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "facerec.compute.cli", *args],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "FACEREC_TARGET": target},
+    )
+
+
+def test_enroll_recognize_and_watch(compute: ComputeProcess, faces: Path, tmp_path: Path) -> None:
+    people = tmp_path / "people"
+    for person, photo in [("Barack Obama", "obama.jpg"), ("Joe Biden", "biden.jpg")]:
+        (people / person).mkdir(parents=True)
+        shutil.copy(faces / photo, people / person / photo)
+    (people / "empty-folder").mkdir()
+    collection = unique()
+
+    enrolled = facerec("enroll", str(people), "--collection", collection, target=compute.target)
+    assert enrolled.returncode == 0, enrolled.stderr
+    assert f"enrolled 2 of 2 photos of 2 people into '{collection}'" in enrolled.stdout
+    assert "enrolling" in enrolled.stderr  # the progress bar
+
+    rec = facerec("recognize", str(faces / "obama.jpg"), "--collection", collection,
+                  "--min-similarity", "0.99", target=compute.target)
+    assert rec.returncode == 0, rec.stderr
+    assert "obama.jpg: succeeded, 1 face(s)" in rec.stdout
+    assert "UNTRAINED MODEL" in rec.stdout
+    assert re.search(r"Barack Obama \(.+\) similarity=1\.000", rec.stdout)
+    assert "Joe Biden" not in rec.stdout
+
+    listed = [line for line in compute.log().splitlines() if "queued" in line]
+    job_id = re.search(r"job (job_\w+) queued", listed[-1]).group(1)
+    watched = facerec("jobs", "watch", job_id, target=compute.target)
+    assert watched.returncode == 0, watched.stderr
+    assert watched.stdout.splitlines()[0].startswith("snapshot")
+    assert "succeeded" in watched.stdout
+
+
+def test_cli_errors_are_clear(compute: ComputeProcess, tmp_path: Path) -> None:
+    missing = facerec("jobs", "watch", "job_missing", target=compute.target)
+    assert missing.returncode == 1
+    assert "NOT_FOUND" in missing.stderr and "job_missing" in missing.stderr
+    not_dir = facerec("enroll", str(tmp_path / "nope"), target=compute.target)
+    assert not_dir.returncode == 2 and "not a directory" in not_dir.stderr
+    text = tmp_path / "note.jpg"
+    text.write_text("hello")
+    bad = facerec("recognize", str(text), target=compute.target)
+    assert bad.returncode == 1 and "INVALID_ARGUMENT" in bad.stderr

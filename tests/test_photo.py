@@ -1,0 +1,35 @@
+"""Photo checks before a job is queued: formats, sizes, bombs, EXIF orientation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from facerec.compute import photo
+from facerec.compute.errors import InvalidArgument
+from tests.test_bad_input import bomb_png
+
+
+def test_exif_rotation_swaps_reported_size(tmp_path: Path) -> None:
+    path = tmp_path / "rotated.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise when shown
+    Image.new("RGB", (300, 200), (200, 10, 10)).save(path, exif=exif)
+    header = photo.check(path, path.stat().st_size, 10_000_000)
+    assert (header.format, header.width, header.height) == ("JPEG", 200, 300)
+    assert photo.load_rgb(path).size == (200, 300)
+
+
+def test_rgba_png_loads_as_rgb(faces: Path) -> None:
+    img = photo.load_rgb(faces / "32bit.png")
+    assert img.mode == "RGB"
+
+
+def test_bomb_is_refused_from_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.png"
+    path.write_bytes(bomb_png())
+    with pytest.raises(InvalidArgument, match="50000x50000") as info:
+        photo.check(path, path.stat().st_size, 50_000_000)
+    assert info.value.reason == "PHOTO_TOO_MANY_PIXELS"
