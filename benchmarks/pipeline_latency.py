@@ -79,11 +79,15 @@ def main() -> int:
     print(header + f" {'facerec':>8} {'ratio':>6}")
     for name, (det, emb, tot, n) in direct.items():
         ratio = service[name] / tot
-        print(f"{name:24} {n:5d} {det:8.0f} {emb:8.0f} {tot:8.0f} {service[name]:8.0f} {ratio:6.2f}")
+        print(
+            f"{name:24} {n:5d} {det:8.0f} {emb:8.0f} {tot:8.0f} {service[name]:8.0f} {ratio:6.2f}"
+        )
     all_direct = sum(v[2] for v in direct.values())
     all_service = sum(service.values())
-    print(f"{'all photos':24} {'':5} {'':8} {'':8} {all_direct:8.0f} {all_service:8.0f}"
-          f" {all_service / all_direct:6.2f}")
+    print(
+        f"{'all photos':24} {'':5} {'':8} {'':8} {all_direct:8.0f} {all_service:8.0f}"
+        f" {all_service / all_direct:6.2f}"
+    )
     return 0
 
 

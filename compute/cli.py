@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
+import signal
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from facerec.compute import client_cli, settings
 from facerec.compute.config import ComputeConfig
 from facerec.compute.errors import WeightsError
+from facerec.frontend.config import FrontendConfig
 
 COMPUTE_FLAGS = (
     "grpc_host",
@@ -32,6 +37,20 @@ COMPUTE_FLAGS = (
     "shutdown_grace_seconds",
 )
 
+FRONTEND_FLAGS = (
+    "http_host",
+    "http_port",
+    "grpc_target",
+    "max_upload_bytes",
+    "grpc_timeout_seconds",
+    "upload_timeout_seconds",
+    "sse_keepalive_seconds",
+    "http_threads",
+    "max_event_streams",
+    "retry_after_seconds",
+)
+SERVE_FRONTEND_FLAGS = tuple(f for f in FRONTEND_FLAGS if f != "grpc_target")
+
 
 def _setup_logging(level: str) -> None:
     logging.basicConfig(
@@ -53,16 +72,67 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_flags(compute, ComputeConfig, COMPUTE_FLAGS)
     compute.set_defaults(func=run_compute)
 
+    frontend = sub.add_parser("frontend", help="run the HTTP front end alone")
+    settings.add_flags(frontend, FrontendConfig, FRONTEND_FLAGS)
+    frontend.set_defaults(func=run_frontend)
+
+    serve = sub.add_parser(
+        "serve", help="run compute, its worker and the front end in one process (the default)"
+    )
+    settings.add_flags(serve, ComputeConfig, COMPUTE_FLAGS)
+    settings.add_flags(serve, FrontendConfig, SERVE_FRONTEND_FLAGS)
+    serve.set_defaults(func=run_serve)
+
     client_cli.add_commands(sub)
     return parser
 
 
-def run_compute(args: argparse.Namespace) -> int:
-    from facerec.compute import server  # imports torch: only for the commands that need it
+def run_frontend(args: argparse.Namespace) -> int:
+    from facerec.frontend.http_server import HttpServer
 
-    cfg = settings.load(ComputeConfig, args)
+    server = HttpServer(settings.load(FrontendConfig, args))
+    signal.signal(signal.SIGTERM, lambda *_: _interrupt())
+    print(f"facerec front end at {server.url}", flush=True)
     try:
-        asyncio.run(server.serve(cfg))
+        server.run()
+    except KeyboardInterrupt:
+        server.stop()
+    return 0
+
+
+def _interrupt() -> None:
+    raise KeyboardInterrupt
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from facerec.compute import server
+    from facerec.frontend.http_server import HttpServer
+
+    compute_cfg = settings.load(ComputeConfig, args)
+    front_cfg = settings.load(FrontendConfig, args)
+    http: list[HttpServer] = []
+
+    def start_frontend(port: int) -> None:
+        host = (
+            compute_cfg.grpc_host
+            if compute_cfg.grpc_host not in ("0.0.0.0", "::")
+            else ("127.0.0.1")
+        )
+        front = HttpServer(dataclasses.replace(front_cfg, grpc_target=f"{host}:{port}"))
+        front.start()
+        http.append(front)
+        print(f"facerec is running at {front.url} (Ctrl-C stops it)", flush=True)
+
+    def stop_frontend() -> None:
+        for front in http:
+            front.stop()
+
+    return _run_async(server.serve(compute_cfg, start_frontend, stop_frontend))
+
+
+def _run_async(main: Coroutine[Any, Any, None]) -> int:
+    try:
+        asyncio.run(main)
     except WeightsError as exc:
         logging.getLogger("facerec").error("%s", exc)
         return 2
@@ -70,6 +140,12 @@ def run_compute(args: argparse.Namespace) -> int:
         logging.getLogger("facerec").error("cannot start: %s", exc)
         return 2
     return 0
+
+
+def run_compute(args: argparse.Namespace) -> int:
+    from facerec.compute import server  # imports torch: only for the commands that need it
+
+    return _run_async(server.serve(settings.load(ComputeConfig, args)))
 
 
 def main(argv: list[str] | None = None) -> int:

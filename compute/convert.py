@@ -62,7 +62,9 @@ def face_to_pb(f: d.Face) -> job_pb2.DetectedFace:
     )
 
 
-def job_to_pb(job: d.Job, untrained_models: frozenset[str]) -> job_pb2.Job:
+def job_to_pb(job: d.Job, untrained_models: frozenset[str], default_model: str) -> job_pb2.Job:
+    """A job message; before it runs, `default_model` is the model that will embed it."""
+    model_id = job.model_id or default_model
     pb = job_pb2.Job(
         id=job.id,
         kind=int(job.kind),
@@ -77,8 +79,8 @@ def job_to_pb(job: d.Job, untrained_models: frozenset[str]) -> job_pb2.Job:
             size_bytes=job.image.size_bytes,
         ),
         faces=[face_to_pb(f) for f in job.faces],
-        model_id=job.model_id,
-        untrained_model=job.model_id in untrained_models,
+        model_id=model_id,
+        untrained_model=model_id in untrained_models,
         attempt=job.attempt,
     )
     if job.error is not None:

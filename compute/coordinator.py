@@ -108,7 +108,7 @@ class Coordinator:
         self.index.snapshot()
 
     def job_to_pb(self, job: Job) -> job_pb2.Job:
-        return convert.job_to_pb(job, self.untrained_models)
+        return convert.job_to_pb(job, self.untrained_models, self.model_id)
 
     def cancel(self, job_id: str) -> Job:
         job = self.jobs.cancel(job_id)

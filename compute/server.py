@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -31,8 +32,15 @@ SERVICE_NAMES = (
 )
 
 
-async def serve(cfg: ComputeConfig, ready: asyncio.Event | None = None) -> None:
-    """Runs the compute server until SIGINT/SIGTERM (or cancellation)."""
+async def serve(
+    cfg: ComputeConfig,
+    on_ready: Callable[[int], None] | None = None,
+    on_stop: Callable[[], None] | None = None,
+) -> None:
+    """Runs the compute server until SIGINT/SIGTERM.
+
+    `on_ready(port)` runs once it serves; `on_stop()` runs first thing at shutdown.
+    """
     loop = asyncio.get_running_loop()
     server = grpc.aio.server(
         options=[
@@ -70,12 +78,14 @@ async def serve(cfg: ComputeConfig, ready: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    if ready is not None:
-        ready.set()
     try:
+        if on_ready is not None:
+            on_ready(port)
         await stop.wait()
         log.info("shutting down: finishing running work (up to %.0fs)", cfg.shutdown_grace_seconds)
     finally:
+        if on_stop is not None:
+            on_stop()
         await health_servicer.enter_graceful_shutdown()
         await server.stop(cfg.shutdown_grace_seconds)
         await asyncio.to_thread(coordinator.stop)

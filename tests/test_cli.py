@@ -16,7 +16,9 @@ from tests.helpers import unique
 def facerec(*args: str, target: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "facerec.compute.cli", *args],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "FACEREC_TARGET": target},
     )
 
@@ -34,8 +36,15 @@ def test_enroll_recognize_and_watch(compute: ComputeProcess, faces: Path, tmp_pa
     assert f"enrolled 2 of 2 photos of 2 people into '{collection}'" in enrolled.stdout
     assert "enrolling" in enrolled.stderr  # the progress bar
 
-    rec = facerec("recognize", str(faces / "obama.jpg"), "--collection", collection,
-                  "--min-similarity", "0.99", target=compute.target)
+    rec = facerec(
+        "recognize",
+        str(faces / "obama.jpg"),
+        "--collection",
+        collection,
+        "--min-similarity",
+        "0.99",
+        target=compute.target,
+    )
     assert rec.returncode == 0, rec.stderr
     assert "obama.jpg: succeeded, 1 face(s)" in rec.stdout
     assert "UNTRAINED MODEL" in rec.stdout

@@ -30,16 +30,27 @@ def test_reflection_lists_both_services(api: Api) -> None:
         iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
     )
     names = {s.name for r in responses for s in r.list_services_response.service}
-    assert {"facerec.v1.RecognitionService", "facerec.v1.GalleryService",
-            "grpc.health.v1.Health"} <= names
+    assert {
+        "facerec.v1.RecognitionService",
+        "facerec.v1.GalleryService",
+        "grpc.health.v1.Health",
+    } <= names
 
 
 def test_env_vars_configure_and_flags_win(tmp_path: Path) -> None:
-    env = {"FACEREC_GRPC_PORT": "6000", "FACEREC_ALLOW_UNTRAINED": "true",
-           "FACEREC_DATA_DIR": str(tmp_path), "FACEREC_WORKERS": "3"}
+    env = {
+        "FACEREC_GRPC_PORT": "6000",
+        "FACEREC_ALLOW_UNTRAINED": "true",
+        "FACEREC_DATA_DIR": str(tmp_path),
+        "FACEREC_WORKERS": "3",
+    }
     cfg = settings.load(ComputeConfig, environ=env)
     assert (cfg.grpc_port, cfg.allow_untrained, cfg.data_dir, cfg.workers) == (
-        6000, True, tmp_path, 3)
+        6000,
+        True,
+        tmp_path,
+        3,
+    )
     parser = __import__("facerec.compute.cli", fromlist=["build_parser"]).build_parser()
     flags = parser.parse_args(["compute", "--grpc-port", "7000", "--no-allow-untrained"])
     cfg = settings.load(ComputeConfig, flags, environ=env)
@@ -50,9 +61,22 @@ def test_missing_weights_without_allow_untrained_exits_with_advice(tmp_path: Pat
     env = {**os.environ, "FACEREC_WEIGHTS_URL": ""}
     env.pop("FACEREC_ALLOW_UNTRAINED", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "facerec.compute.cli", "compute", "--grpc-port", "0",
-         "--data-dir", str(tmp_path / "d"), "--cache-dir", str(tmp_path / "c")],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "facerec.compute.cli",
+            "compute",
+            "--grpc-port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--cache-dir",
+            str(tmp_path / "c"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "--allow-untrained" in proc.stderr and "FACEREC_WEIGHTS_PATH" in proc.stderr

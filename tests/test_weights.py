@@ -59,8 +59,9 @@ def test_explicit_weights_file_loads_with_its_model_id(weights_file, tmp_path: P
     embedder = Embedder(found)
     assert embedder.model_id == MODEL_ID and not embedder.untrained
     state = torch.load(path, weights_only=True)
-    assert torch.equal(embedder.model.state_dict()["last_linear.weight"],
-                       state["last_linear.weight"])
+    assert torch.equal(
+        embedder.model.state_dict()["last_linear.weight"], state["last_linear.weight"]
+    )
     out = embedder.embed(torch.zeros(2, 3, 160, 160))
     assert out.shape == (2, 512)
     assert torch.allclose(torch.from_numpy(out).norm(dim=1), torch.ones(2), atol=1e-4)
@@ -111,11 +112,18 @@ def test_untrained_embedder_is_seeded_and_marked(faces: Path) -> None:
     a, b = Embedder(None), Embedder(None)
     assert a.model_id == UNTRAINED_MODEL_ID and a.untrained
     aligned = sorted((faces / "aligned").glob("*.png"))[:3]
-    x = torch.stack([
-        (torch.from_numpy(np.asarray(Image.open(p).convert("RGB"), dtype=np.float32))
-         .permute(2, 0, 1) - 127.5) / 128.0
-        for p in aligned
-    ])
+    x = torch.stack(
+        [
+            (
+                torch.from_numpy(
+                    np.asarray(Image.open(p).convert("RGB"), dtype=np.float32)
+                ).permute(2, 0, 1)
+                - 127.5
+            )
+            / 128.0
+            for p in aligned
+        ]
+    )
     ea, eb = a.embed(x), b.embed(x)
     assert (ea == eb).all()
     # Calibrated: different faces give clearly different embeddings.

@@ -1,0 +1,139 @@
+"""The front end's only link to compute: one gRPC channel per process, deadlines everywhere."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from facerec.frontend.config import FrontendConfig
+from facerec.v1 import gallery_service_pb2 as gpb
+from facerec.v1 import gallery_service_pb2_grpc as ggrpc
+from facerec.v1 import job_pb2
+from facerec.v1 import recognition_service_pb2 as rpb
+from facerec.v1 import recognition_service_pb2_grpc as rgrpc
+
+# Reconnect quickly when compute comes back instead of backing off for minutes.
+_CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+    ("grpc.max_send_message_length", 8 * 1024 * 1024),
+    ("grpc.max_receive_message_length", 8 * 1024 * 1024),
+    ("grpc.keepalive_time_ms", 30_000),
+]
+WATCH_DEADLINE_SECONDS = 3600.0
+
+
+class ComputeClient:
+    """Typed calls to the compute server; raises grpc.RpcError on failure."""
+
+    def __init__(self, cfg: FrontendConfig) -> None:
+        self.cfg = cfg
+        self._lock = threading.Lock()
+        self._channel: grpc.Channel | None = None
+
+    @property
+    def channel(self) -> grpc.Channel:
+        with self._lock:
+            if self._channel is None:
+                self._channel = grpc.insecure_channel(self.cfg.grpc_target, _CHANNEL_OPTIONS)
+                self.recognition = rgrpc.RecognitionServiceStub(self._channel)
+                self.gallery = ggrpc.GalleryServiceStub(self._channel)
+                self.health = health_pb2_grpc.HealthStub(self._channel)
+            return self._channel
+
+    def close(self) -> None:
+        with self._lock:
+            if self._channel is not None:
+                self._channel.close()
+                self._channel = None
+
+    def _t(self) -> float:
+        return self.cfg.grpc_timeout_seconds
+
+    def ready(self) -> tuple[bool, str]:
+        """Whether compute answers its health check as SERVING (models loaded)."""
+        _ = self.channel
+        try:
+            resp = self.health.Check(health_pb2.HealthCheckRequest(service=""), timeout=2.0)
+        except grpc.RpcError as exc:
+            return False, f"compute unreachable at {self.cfg.grpc_target}: {exc.code().name}"
+        if resp.status != health_pb2.HealthCheckResponse.SERVING:
+            return False, "compute is starting (models not loaded yet)"
+        return True, "ready"
+
+    def submit(self, requests: Iterator[rpb.SubmitJobRequest]) -> job_pb2.Job:
+        _ = self.channel
+        return self.recognition.SubmitJob(requests, timeout=self.cfg.upload_timeout_seconds).job
+
+    def get_job(self, job_id: str) -> job_pb2.Job:
+        _ = self.channel
+        return self.recognition.GetJob(rpb.GetJobRequest(job_id=job_id), timeout=self._t()).job
+
+    def list_jobs(self, states: list[int], page_size: int, token: str) -> rpb.ListJobsResponse:
+        _ = self.channel
+        req = rpb.ListJobsRequest(states=states, page_size=page_size, page_token=token)
+        return self.recognition.ListJobs(req, timeout=self._t())
+
+    def cancel_job(self, job_id: str) -> job_pb2.Job:
+        _ = self.channel
+        return self.recognition.CancelJob(
+            rpb.CancelJobRequest(job_id=job_id), timeout=self._t()
+        ).job
+
+    def watch_job(self, job_id: str) -> grpc.Call:
+        """A cancellable stream of WatchJobResponse."""
+        _ = self.channel
+        return self.recognition.WatchJob(
+            rpb.WatchJobRequest(job_id=job_id), timeout=WATCH_DEADLINE_SECONDS
+        )
+
+    def create_collection(self, name: str, description: str) -> gpb.CreateCollectionResponse:
+        _ = self.channel
+        return self.gallery.CreateCollection(
+            gpb.CreateCollectionRequest(name=name, description=description), timeout=self._t()
+        )
+
+    def list_collections(self) -> gpb.ListCollectionsResponse:
+        _ = self.channel
+        return self.gallery.ListCollections(gpb.ListCollectionsRequest(), timeout=self._t())
+
+    def delete_collection(self, name: str) -> gpb.DeleteCollectionResponse:
+        _ = self.channel
+        return self.gallery.DeleteCollection(
+            gpb.DeleteCollectionRequest(name=name), timeout=self._t()
+        )
+
+    def create_identity(self, collection: str, name: str) -> gpb.CreateIdentityResponse:
+        _ = self.channel
+        return self.gallery.CreateIdentity(
+            gpb.CreateIdentityRequest(collection=collection, name=name), timeout=self._t()
+        )
+
+    def list_identities(self, collection: str, size: int, token: str) -> gpb.ListIdentitiesResponse:
+        _ = self.channel
+        req = gpb.ListIdentitiesRequest(collection=collection, page_size=size, page_token=token)
+        return self.gallery.ListIdentities(req, timeout=self._t())
+
+    def get_identity(self, identity_id: str) -> gpb.GetIdentityResponse:
+        _ = self.channel
+        return self.gallery.GetIdentity(
+            gpb.GetIdentityRequest(identity_id=identity_id), timeout=self._t()
+        )
+
+    def delete_identity(self, identity_id: str) -> gpb.DeleteIdentityResponse:
+        _ = self.channel
+        return self.gallery.DeleteIdentity(
+            gpb.DeleteIdentityRequest(identity_id=identity_id), timeout=self._t()
+        )
+
+    def enroll(self, requests: Iterator[gpb.EnrollFacesRequest]) -> gpb.EnrollFacesResponse:
+        _ = self.channel
+        return self.gallery.EnrollFaces(requests, timeout=self.cfg.upload_timeout_seconds)
+
+    def delete_face(self, face_id: int) -> None:
+        _ = self.channel
+        self.gallery.DeleteFace(gpb.DeleteFaceRequest(face_id=face_id), timeout=self._t())

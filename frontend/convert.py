@@ -1,0 +1,108 @@
+"""JSON forms of `facerec.v1` messages, as the HTTP API returns them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from facerec.v1 import gallery_pb2, job_pb2
+
+STATES = {
+    "queued": job_pb2.JOB_STATE_QUEUED,
+    "running": job_pb2.JOB_STATE_RUNNING,
+    "succeeded": job_pb2.JOB_STATE_SUCCEEDED,
+    "failed": job_pb2.JOB_STATE_FAILED,
+    "cancelled": job_pb2.JOB_STATE_CANCELLED,
+}
+_STATE_NAMES = {v: k for k, v in STATES.items()}
+TERMINAL = {"succeeded", "failed", "cancelled"}
+
+
+def _time(ts: Timestamp) -> str:
+    return ts.ToDatetime().isoformat(timespec="milliseconds") + "Z"
+
+
+def _r(x: float, digits: int = 1) -> float:
+    return round(float(x), digits)
+
+
+def state_name(state: int) -> str:
+    return _STATE_NAMES.get(state, "unspecified")
+
+
+def job_json(job: job_pb2.Job) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": job.id,
+        "kind": job_pb2.JobKind.Name(job.kind).removeprefix("JOB_KIND_").lower(),
+        "state": state_name(job.state),
+        "created_at": _time(job.create_time),
+        "updated_at": _time(job.update_time),
+        "image": {
+            "width": job.image.width,
+            "height": job.image.height,
+            "format": job.image.format,
+            "size_bytes": job.image.size_bytes,
+        },
+        "collection": job.spec.collection,
+        "faces": [
+            {
+                "box": [_r(f.box.x1), _r(f.box.y1), _r(f.box.x2), _r(f.box.y2)],
+                "score": _r(f.score, 4),
+                "landmarks": [[_r(p.x), _r(p.y)] for p in f.landmarks],
+                "matches": [
+                    {
+                        "identity_id": m.identity_id,
+                        "name": m.name,
+                        "collection": m.collection,
+                        "similarity": _r(m.similarity, 4),
+                        "face_id": m.face_id,
+                    }
+                    for m in f.matches
+                ],
+            }
+            for f in job.faces
+        ],
+        "model_id": job.model_id,
+        "untrained_model": job.untrained_model,
+        "attempt": job.attempt,
+        "error": None,
+    }
+    if job.HasField("error"):
+        out["error"] = {"code": job.error.code, "message": job.error.message}
+    if job.HasField("enrollment"):
+        out["enrollment"] = {
+            "identity_id": job.enrollment.identity_id,
+            "face_id": job.enrollment.face_id,
+            "faces_in_photo": job.enrollment.faces_in_photo,
+        }
+    return out
+
+
+def collection_json(c: gallery_pb2.Collection) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "description": c.description,
+        "identity_count": c.identity_count,
+        "face_count": c.face_count,
+        "created_at": _time(c.create_time),
+    }
+
+
+def identity_json(i: gallery_pb2.Identity) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "collection": i.collection,
+        "name": i.name,
+        "face_count": i.face_count,
+        "created_at": _time(i.create_time),
+        "faces": [
+            {
+                "id": f.id,
+                "model_id": f.model_id,
+                "source_job_id": f.source_job_id,
+                "created_at": _time(f.create_time),
+            }
+            for f in i.faces
+        ],
+    }

@@ -1,0 +1,64 @@
+"""HTTP errors as JSON, and the mapping from gRPC status codes to HTTP statuses."""
+
+from __future__ import annotations
+
+import grpc
+from flask import Response, jsonify
+
+# Reasons the compute server attaches (trailing metadata `facerec-reason`) that need a more
+# specific HTTP status than their gRPC code alone gives.
+_REASON_STATUS = {
+    "PHOTO_TOO_LARGE": 413,
+    "PHOTO_TOO_MANY_PIXELS": 413,
+    "UNSUPPORTED_FORMAT": 415,
+    "PHOTO_CORRUPT": 415,
+}
+
+_CODE_STATUS = {
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 503,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 503,
+}
+
+
+class ApiError(Exception):
+    """An error answered as `{"error": {"code", "message"}}` with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+
+def response(err: ApiError) -> Response:
+    resp = jsonify({"error": {"code": err.code, "message": err.message}})
+    resp.status_code = err.status
+    if err.retry_after is not None:
+        resp.headers["Retry-After"] = str(err.retry_after)
+    return resp
+
+
+def from_rpc(exc: grpc.RpcError, retry_after: int) -> ApiError:
+    """The HTTP form of a failed gRPC call."""
+    code = exc.code()
+    details = exc.details() or code.name
+    reason = dict(exc.trailing_metadata() or ()).get("facerec-reason", "")
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return ApiError(
+            503,
+            "COMPUTE_UNAVAILABLE",
+            f"the compute server is unreachable or too slow right now ({details}); try again",
+            retry_after,
+        )
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return ApiError(503, reason or "OVERLOADED", details, retry_after)
+    status = _REASON_STATUS.get(reason) or _CODE_STATUS.get(code, 502)
+    if status == 502:
+        return ApiError(502, "COMPUTE_ERROR", f"the compute server failed: {details}")
+    return ApiError(status, reason or code.name, details)

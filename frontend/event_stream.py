@@ -1,0 +1,125 @@
+"""Server-sent event streams fed by gRPC server streams, with keep-alives and a cap."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+from flask import Response
+
+from facerec.frontend.errors import ApiError, from_rpc
+from facerec.frontend.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+_END = object()
+
+
+def sse(event: str, data: Any, event_id: str | None = None) -> str:
+    lines = []
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines.append(f"event: {event}")
+    lines.append(f"data: {json.dumps(data, separators=(',', ':'))}")
+    return "\n".join(lines) + "\n\n"
+
+
+class EventStream:
+    """Relays one gRPC server stream to an HTTP client as server-sent events.
+
+    A helper thread reads the gRPC stream into a queue so that the response can send a
+    keep-alive comment whenever nothing happened for `keepalive` seconds. The stream ends
+    when the gRPC stream ends, or when the HTTP client goes away (the next write fails, the
+    WSGI server closes the response, and the gRPC call is cancelled).
+    """
+
+    def __init__(
+        self,
+        open_call: Callable[[], grpc.Call],
+        render: Callable[[Any], str],
+        metrics: Metrics,
+        max_streams: int,
+        keepalive: float,
+        first_timeout: float,
+        retry_after: int,
+    ) -> None:
+        if metrics.add_stream(1) > max_streams:
+            metrics.add_stream(-1)
+            raise ApiError(
+                503,
+                "TOO_MANY_STREAMS",
+                f"{max_streams} event streams are open already; retry shortly",
+                retry_after,
+            )
+        self.metrics = metrics
+        self.render = render
+        self.keepalive = keepalive
+        self.retry_after = retry_after
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._closed = False
+        try:
+            self.call = open_call()
+            threading.Thread(target=self._pump, daemon=True, name="sse-pump").start()
+            self.first = self._queue.get(timeout=first_timeout)
+        except queue.Empty:
+            self.close()
+            raise ApiError(
+                503, "COMPUTE_UNAVAILABLE", "the compute server did not answer in time", retry_after
+            ) from None
+        except BaseException:
+            self.close()
+            raise
+        if isinstance(self.first, grpc.RpcError):
+            self.close()
+            raise from_rpc(self.first, retry_after)
+
+    def _pump(self) -> None:
+        try:
+            for item in self.call:
+                self._queue.put(item)
+        except grpc.RpcError as exc:
+            self._queue.put(exc)
+        finally:
+            self._queue.put(_END)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        call = getattr(self, "call", None)
+        if call is not None:
+            call.cancel()
+        self.metrics.add_stream(-1)
+
+    def _events(self) -> Iterator[str]:
+        try:
+            yield f"retry: {self.retry_after * 1000}\n\n"
+            item = self.first
+            while item is not _END:
+                if isinstance(item, grpc.RpcError):
+                    if item.code() != grpc.StatusCode.CANCELLED:
+                        err = from_rpc(item, self.retry_after)
+                        yield sse("error", {"code": err.code, "message": err.message})
+                    return
+                yield self.render(item)
+                while True:
+                    try:
+                        item = self._queue.get(timeout=self.keepalive)
+                        break
+                    except queue.Empty:
+                        yield ": keep-alive\n\n"
+            yield sse("end", {})
+        finally:
+            self.close()
+
+    def response(self) -> Response:
+        return Response(
+            self._events(),
+            mimetype="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )

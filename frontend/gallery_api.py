@@ -1,0 +1,115 @@
+"""`/api/v1/collections`: collections, identities and enrolment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from facerec.frontend import convert, uploads
+from facerec.frontend.errors import ApiError
+from facerec.frontend.multipart import boundary_of, parts
+from facerec.frontend.state import state
+
+bp = Blueprint("gallery", __name__, url_prefix="/api/v1/collections")
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "BAD_JSON", 'the body must be a JSON object, e.g. {"name": "staff"}')
+    return body
+
+
+def _text(body: dict[str, Any], name: str, required: bool = True) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ApiError(400, "BAD_FIELD", f"{name!r} must be a non-empty string")
+    return value
+
+
+@bp.post("")
+def create_collection() -> tuple[Response, int]:
+    body = _json_body()
+    resp = state().compute.create_collection(
+        _text(body, "name"), _text(body, "description", required=False)
+    )
+    return jsonify(convert.collection_json(resp.collection)), 201
+
+
+@bp.get("")
+def list_collections() -> Response:
+    cols = state().compute.list_collections().collections
+    return jsonify({"collections": [convert.collection_json(c) for c in cols]})
+
+
+@bp.delete("/<name>")
+def delete_collection(name: str) -> Response:
+    resp = state().compute.delete_collection(name)
+    return jsonify(
+        {"deleted_identities": resp.deleted_identities, "deleted_faces": resp.deleted_faces}
+    )
+
+
+@bp.post("/<collection>/identities")
+def create_identity(collection: str) -> tuple[Response, int]:
+    resp = state().compute.create_identity(collection, _text(_json_body(), "name"))
+    return jsonify(convert.identity_json(resp.identity)), 201
+
+
+@bp.get("/<collection>/identities")
+def list_identities(collection: str) -> Response:
+    try:
+        size = int(request.args.get("page_size", "100"))
+    except ValueError:
+        raise ApiError(400, "BAD_FIELD", "page_size must be an integer") from None
+    resp = state().compute.list_identities(collection, size, request.args.get("page_token", ""))
+    return jsonify(
+        {
+            "identities": [convert.identity_json(i) for i in resp.identities],
+            "next_page_token": resp.next_page_token or None,
+        }
+    )
+
+
+def _identity_in(collection: str, identity_id: str):
+    identity = state().compute.get_identity(identity_id).identity
+    if identity.collection != collection:
+        raise ApiError(
+            404, "NOT_FOUND", f"identity {identity_id!r} is not in collection {collection!r}"
+        )
+    return identity
+
+
+@bp.get("/<collection>/identities/<identity_id>")
+def get_identity(collection: str, identity_id: str) -> Response:
+    return jsonify(convert.identity_json(_identity_in(collection, identity_id)))
+
+
+@bp.delete("/<collection>/identities/<identity_id>")
+def delete_identity(collection: str, identity_id: str) -> Response:
+    _identity_in(collection, identity_id)
+    resp = state().compute.delete_identity(identity_id)
+    return jsonify({"deleted_faces": resp.deleted_faces})
+
+
+@bp.post("/<collection>/identities/<identity_id>/faces")
+def enroll(collection: str, identity_id: str) -> tuple[Response, int]:
+    """Queues one enrolment job per `image` part; 202 with the jobs."""
+    s = state()
+    _identity_in(collection, identity_id)
+    boundary = boundary_of(request.mimetype, request.mimetype_params)
+    body = parts(request.stream, boundary, s.cfg.max_upload_bytes)
+    resp = uploads.call_streaming(
+        s.compute.enroll, uploads.enroll_requests(body, identity_id), s.cfg.retry_after_seconds
+    )
+    return jsonify({"jobs": [convert.job_json(j) for j in resp.jobs]}), 202
+
+
+@bp.delete("/<collection>/identities/<identity_id>/faces/<int:face_id>")
+def delete_face(collection: str, identity_id: str, face_id: int) -> Response:
+    identity = _identity_in(collection, identity_id)
+    if face_id not in {f.id for f in identity.faces}:
+        raise ApiError(404, "NOT_FOUND", f"face {face_id} is not one of {identity_id!r}'s faces")
+    state().compute.delete_face(face_id)
+    return jsonify({"deleted": face_id})

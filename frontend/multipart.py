@@ -1,0 +1,105 @@
+"""Reading a multipart/form-data body part by part, a chunk at a time (no buffering)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+
+from facerec.frontend.errors import ApiError
+
+READ_BYTES = 64 * 1024
+MAX_FIELD_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class FileStart:
+    name: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class FileChunk:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class FileEnd:
+    name: str
+
+
+Part = FormField | FileStart | FileChunk | FileEnd
+
+
+def boundary_of(mimetype: str, params: dict[str, str]) -> bytes:
+    if mimetype != "multipart/form-data" or not params.get("boundary"):
+        raise ApiError(
+            415, "NOT_MULTIPART", "send the photo as multipart/form-data in a field named 'image'"
+        )
+    return params["boundary"].encode()
+
+
+def parts(stream: BinaryIO, boundary: bytes, max_file_bytes: int) -> Iterator[Part]:
+    """Fields whole, files as start, chunks (at most READ_BYTES each) and end.
+
+    Raises ApiError 413 as soon as a file grows past `max_file_bytes`, and 400 when the body
+    is not valid multipart.
+    """
+    decoder = MultipartDecoder(boundary, max_form_memory_size=None)
+    current: Field | File | None = None
+    field_buf = bytearray()
+    file_size = 0
+    done = False
+    while not done:
+        block = stream.read(READ_BYTES)
+        decoder.receive_data(block or None)
+        while True:
+            try:
+                event = decoder.next_event()
+            except ValueError as exc:
+                raise ApiError(
+                    400, "BAD_MULTIPART", f"the multipart body is malformed: {exc}"
+                ) from None
+            if isinstance(event, NeedData):
+                if not block:
+                    raise ApiError(400, "BAD_MULTIPART", "the multipart body ended early")
+                break
+            if isinstance(event, Epilogue):
+                done = True
+                break
+            if isinstance(event, File):
+                current, file_size = event, 0
+                yield FileStart(event.name, event.filename)
+            elif isinstance(event, Field):
+                current = event
+                field_buf.clear()
+            elif isinstance(event, Data):
+                if isinstance(current, File):
+                    file_size += len(event.data)
+                    if file_size > max_file_bytes:
+                        raise ApiError(
+                            413,
+                            "PHOTO_TOO_LARGE",
+                            f"the photo is larger than the {max_file_bytes // (1024 * 1024)} MiB"
+                            " limit",
+                        )
+                    if event.data:
+                        yield FileChunk(bytes(event.data))
+                    if not event.more_data:
+                        yield FileEnd(current.name)
+                elif isinstance(current, Field):
+                    field_buf += event.data
+                    if len(field_buf) > MAX_FIELD_BYTES:
+                        raise ApiError(
+                            400, "FIELD_TOO_LARGE", f"field {current.name!r} is too long"
+                        )
+                    if not event.more_data:
+                        yield FormField(current.name, field_buf.decode("utf-8", "replace"))

@@ -1,0 +1,124 @@
+"use strict";
+// The upload page: POST each photo, then follow its job over server-sent events.
+
+const jobsEl = document.getElementById("jobs");
+const statusEl = document.getElementById("form-status");
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const c of children) node.append(c);
+  return node;
+}
+
+async function loadCollections() {
+  try {
+    const resp = await fetch("/api/v1/collections");
+    if (!resp.ok) return;
+    const select = document.getElementById("collection");
+    for (const c of (await resp.json()).collections) {
+      select.append(el("option", { value: c.name }, `${c.name} (${c.identity_count} people)`));
+    }
+  } catch (e) { /* compute unreachable: the page still works without the list */ }
+}
+
+function drawFaces(canvas, image, job) {
+  const scale = Math.min(240 / image.naturalWidth, 240 / image.naturalHeight, 1);
+  canvas.width = Math.round(image.naturalWidth * scale);
+  canvas.height = Math.round(image.naturalHeight * scale);
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
+  if (!job || !job.image.width) return;
+  // Boxes are in pixels of the upright photo; browsers also apply EXIF orientation.
+  const sx = canvas.width / job.image.width, sy = canvas.height / job.image.height;
+  ctx.lineWidth = 2;
+  job.faces.forEach((f, i) => {
+    const [x1, y1, x2, y2] = f.box;
+    ctx.strokeStyle = f.matches.length ? "#1e8e3e" : "#d93025";
+    ctx.strokeRect(x1 * sx, y1 * sy, (x2 - x1) * sx, (y2 - y1) * sy);
+    ctx.fillStyle = ctx.strokeStyle;
+    ctx.fillText(String(i + 1), x1 * sx + 2, y1 * sy + 10);
+  });
+}
+
+function render(card, job) {
+  const state = card.querySelector(".state");
+  state.textContent = job.state;
+  state.className = `state ${job.state}`;
+  card.dataset.state = job.state;
+  if (job.untrained_model) document.getElementById("untrained").hidden = false;
+  const details = card.querySelector(".details");
+  details.replaceChildren();
+  if (job.error) details.append(el("p", { class: "error" }, `${job.error.code}: ${job.error.message}`));
+  if (job.state === "succeeded" || job.faces.length) {
+    details.append(el("p", {}, `${job.faces.length} face(s) found`));
+    const list = el("ol", { class: "faces" });
+    for (const f of job.faces) {
+      const who = f.matches.length
+        ? f.matches.map((m) => `${m.name} (${m.collection}, ${m.similarity.toFixed(3)})`).join(", ")
+        : (job.state === "succeeded" ? "no match" : "matching…");
+      list.append(el("li", { class: "face" }, `score ${f.score.toFixed(3)}: ${who}`));
+    }
+    details.append(list);
+  }
+  const canvas = card.querySelector("canvas");
+  if (card.image && card.image.complete) drawFaces(canvas, card.image, job);
+  card.job = job;
+}
+
+function follow(card, jobId) {
+  const source = new EventSource(`/api/v1/jobs/${encodeURIComponent(jobId)}/events`);
+  for (const kind of ["snapshot", "state_changed", "faces_detected"]) {
+    source.addEventListener(kind, (ev) => {
+      const job = JSON.parse(ev.data);
+      render(card, job);
+      if (["succeeded", "failed", "cancelled"].includes(job.state)) source.close();
+    });
+  }
+  source.addEventListener("end", () => source.close());
+  source.addEventListener("error", (ev) => {
+    if (ev.data) {
+      const err = JSON.parse(ev.data);
+      card.querySelector(".details").append(el("p", { class: "error" }, err.message));
+    }
+  });
+}
+
+async function upload(file, collection) {
+  const card = el("article", { class: "job" },
+    el("canvas", { width: 240, height: 160 }),
+    el("div", {}, el("h2", {}, file.name), el("span", { class: "state" }, "uploading"),
+      el("div", { class: "details" })));
+  jobsEl.prepend(card);
+  const image = new Image();
+  image.onload = () => drawFaces(card.querySelector("canvas"), image, card.job);
+  image.src = URL.createObjectURL(file);
+  card.image = image;
+  const form = new FormData();
+  if (collection) form.append("collection", collection);
+  form.append("image", file);
+  try {
+    const resp = await fetch("/api/v1/jobs", { method: "POST", body: form });
+    const body = await resp.json();
+    if (resp.status !== 202) {
+      render(card, { state: "failed", faces: [], image: {}, error: body.error });
+      return;
+    }
+    card.dataset.jobId = body.id;
+    render(card, body);
+    follow(card, body.id);
+  } catch (e) {
+    render(card, { state: "failed", faces: [], image: {}, error: { code: "NETWORK", message: String(e) } });
+  }
+}
+
+document.getElementById("upload").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const files = [...document.getElementById("photos").files];
+  const collection = document.getElementById("collection").value;
+  statusEl.textContent = `uploading ${files.length} photo(s)…`;
+  await Promise.all(files.map((f) => upload(f, collection)));
+  statusEl.textContent = "";
+});
+
+loadCollections();
