@@ -7,6 +7,11 @@ PROTOS := $(wildcard protos/facerec/v1/*.proto)
 .PHONY: setup test lint proto proto-check
 
 setup:
+	@# Debian's chromium for the browser tests (Playwright drives it; it downloads no browser).
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[dev]'

@@ -113,3 +113,88 @@ def fresh_compute(tmp_path: Path) -> Iterator[ComputeProcess]:
     server = ComputeProcess(tmp_path / "data")
     yield server
     server.kill()
+
+
+_RUNNING_AT = re.compile(r"facerec is running at (http://\S+?)/? ")
+_FRONT_AT = re.compile(r"facerec front end at (http://\S+?)/?$", re.M)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServeProcess:
+    """`facerec serve` (or `facerec frontend`) in a subprocess; `url` is the front end's."""
+
+    def __init__(self, workdir: Path, *args: str, command: str = "serve") -> None:
+        self.workdir = workdir
+        self.args = args
+        self.command = command
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = ""
+        self.log_path = workdir / f"{command}.log"
+
+    def start(self) -> ServeProcess:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "facerec.compute.cli",
+            self.command,
+            "--http-port",
+            "0",
+            *self.args,
+        ]
+        if self.command == "serve":
+            cmd += [
+                "--grpc-port",
+                "0",
+                "--data-dir",
+                str(self.workdir / "data"),
+                "--allow-untrained",
+                "--torch-threads",
+                "2",
+            ]
+        env = {**os.environ, "FACEREC_WEIGHTS_URL": ""}
+        self.proc = subprocess.Popen(
+            cmd, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT, env=env
+        )
+        pattern = _RUNNING_AT if self.command == "serve" else _FRONT_AT
+        deadline = time.monotonic() + READY_DEADLINE
+        while time.monotonic() < deadline:
+            text = self.log_path.read_text(errors="replace")
+            found = pattern.search(text)
+            if found:
+                self.url = found.group(1)
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.command} exited with {self.proc.returncode}:\n{text}")
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"{self.command} not ready in {READY_DEADLINE}s")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(30)
+
+    def interrupt(self, timeout: float = 60.0) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout)
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """`facerec serve`: compute, its worker and the front end in one process."""
+    server = ServeProcess(tmp_path_factory.mktemp("serve"), "--sse-keepalive-seconds", "0.5")
+    server.start()
+    yield server
+    server.kill()

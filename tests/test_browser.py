@@ -1,0 +1,99 @@
+"""The upload page in a real browser (Debian's chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import ServeProcess
+from tests.helpers import unique
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run the README's setup command (make setup)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _enrol_obama(url: str, faces: Path) -> str:
+    collection = unique()
+    requests.post(f"{url}/api/v1/collections", json={"name": collection}, timeout=30)
+    identity = requests.post(
+        f"{url}/api/v1/collections/{collection}/identities",
+        json={"name": "Barack Obama"},
+        timeout=30,
+    ).json()["id"]
+    job = requests.post(
+        f"{url}/api/v1/collections/{collection}/identities/{identity}/faces",
+        files=[("image", ("o.jpg", (faces / "obama.jpg").read_bytes()))],
+        timeout=30,
+    ).json()["jobs"][0]
+    for _ in range(300):
+        if (
+            requests.get(f"{url}/api/v1/jobs/{job['id']}", timeout=30).json()["state"]
+            == "succeeded"
+        ):
+            return collection
+        import time
+
+        time.sleep(0.1)
+    raise AssertionError("enrolment did not finish")
+
+
+def test_upload_page_shows_live_results(
+    served: ServeProcess, faces: Path, browser, tmp_path: Path
+) -> None:
+    collection = _enrol_obama(served.url, faces)
+    page = browser.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(served.url + "/")
+    page.select_option("#collection", collection)
+    page.set_input_files("#photos", [str(faces / "obama.jpg"), str(faces / "multiface.jpg")])
+    page.click("button[type=submit]")
+
+    cards = page.locator("article.job")
+    expect(cards).to_have_count(2)
+    expect(page.locator("article.job[data-state=succeeded]")).to_have_count(2, timeout=60_000)
+    multi = page.locator("article.job", has_text="multiface.jpg")
+    expect(multi.locator("li.face")).to_have_count(6)
+    obama = page.locator("article.job", has_text="obama.jpg")
+    expect(obama.locator("li.face")).to_contain_text("Barack Obama")
+    expect(page.locator("#untrained")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "upload-page.png"), full_page=True)
+    shot_dir = Path(__file__).resolve().parents[1] / "build"
+    shot_dir.mkdir(exist_ok=True)
+    shutil.copy(tmp_path / "upload-page.png", shot_dir / "upload-page.png")
+    assert not console_errors, console_errors
+
+
+def test_upload_page_shows_a_refused_photo(served: ServeProcess, browser, tmp_path: Path) -> None:
+    note = tmp_path / "note.jpg"
+    note.write_text("definitely not a photo")
+    page = browser.new_page()
+    page.goto(served.url + "/")
+    page.set_input_files("#photos", [str(note)])
+    page.click("button[type=submit]")
+    card = page.locator("article.job")
+    expect(card).to_have_attribute("data-state", "failed")
+    expect(card.locator(".error")).to_contain_text("UNSUPPORTED_FORMAT")

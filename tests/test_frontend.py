@@ -1,0 +1,255 @@
+"""The HTTP front end against real `facerec serve` / `facerec frontend` processes."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import requests
+from PIL import Image
+
+from tests.conftest import ComputeProcess, ServeProcess, free_port
+from tests.helpers import unique
+from tests.sse import read_events
+
+TIMEOUT = 30
+
+
+def post_photo(
+    url: str,
+    path: Path | None = None,
+    data: bytes | None = None,
+    name: str = "photo.jpg",
+    **fields: str,
+) -> requests.Response:
+    body = data if data is not None else path.read_bytes()
+    files = {**{k: (None, v) for k, v in fields.items()}, "image": (name, body)}
+    return requests.post(f"{url}/api/v1/jobs", files=files, timeout=TIMEOUT)
+
+
+def wait_job(url: str, job_id: str) -> dict:
+    with requests.get(f"{url}/api/v1/jobs/{job_id}/events", stream=True, timeout=TIMEOUT) as r:
+        assert r.status_code == 200
+        last = None
+        for ev in read_events(r):
+            if ev.event == "end":
+                break
+            last = ev.data
+    return last
+
+
+def test_upload_answers_202_then_events_stream_to_the_end(
+    served: ServeProcess, faces: Path
+) -> None:
+    resp = post_photo(served.url, faces / "multiface.jpg")
+    assert resp.status_code == 202, resp.text
+    job = resp.json()
+    assert resp.headers["Location"] == f"/api/v1/jobs/{job['id']}"
+    assert job["state"] == "queued" and job["faces"] == []
+    assert job["image"] == {
+        "width": 1200,
+        "height": 630,
+        "format": "JPEG",
+        "size_bytes": (faces / "multiface.jpg").stat().st_size,
+    }
+    assert job["untrained_model"] is True
+
+    with requests.get(
+        f"{served.url}/api/v1/jobs/{job['id']}/events", stream=True, timeout=TIMEOUT
+    ) as r:
+        assert r.headers["Content-Type"].startswith("text/event-stream")
+        events = list(read_events(r))
+    kinds = [e.event for e in events]
+    assert kinds[0] == "snapshot" and kinds[-1] == "end"
+    states = [e.data["state"] for e in events if e.event != "end"]
+    assert states[-1] == "succeeded"
+    if states[0] == "queued":
+        assert "running" in states
+    final = events[-2].data
+    assert len(final["faces"]) == 6
+    for face in final["faces"]:
+        x1, y1, x2, y2 = face["box"]
+        assert 0 <= x1 < x2 <= 1200 and 0 <= y1 < y2 <= 630
+        assert len(face["landmarks"]) == 5
+
+    got = requests.get(f"{served.url}{resp.headers['Location']}", timeout=TIMEOUT).json()
+    assert got["state"] == "succeeded" and len(got["faces"]) == 6
+    listed = requests.get(
+        f"{served.url}/api/v1/jobs?state=succeeded&page_size=500", timeout=TIMEOUT
+    ).json()
+    assert job["id"] in [j["id"] for j in listed["jobs"]]
+
+
+def test_enrol_over_http_then_recognise(served: ServeProcess, faces: Path) -> None:
+    url = served.url
+    collection = unique()
+    r = requests.post(f"{url}/api/v1/collections", json={"name": collection}, timeout=TIMEOUT)
+    assert r.status_code == 201, r.text
+    r = requests.post(
+        f"{url}/api/v1/collections/{collection}/identities",
+        json={"name": "Barack Obama"},
+        timeout=TIMEOUT,
+    )
+    assert r.status_code == 201
+    identity = r.json()["id"]
+    r = requests.post(
+        f"{url}/api/v1/collections/{collection}/identities/{identity}/faces",
+        files=[("image", ("a.jpg", (faces / "obama.jpg").read_bytes()))],
+        timeout=TIMEOUT,
+    )
+    assert r.status_code == 202, r.text
+    (enrol_job,) = r.json()["jobs"]
+    assert wait_job(url, enrol_job["id"])["state"] == "succeeded"
+
+    job = post_photo(url, faces / "obama.jpg", collection=collection).json()
+    final = wait_job(url, job["id"])
+    match = final["faces"][0]["matches"][0]
+    assert match["identity_id"] == identity and match["name"] == "Barack Obama"
+    assert match["similarity"] >= 0.99
+
+    people = requests.get(
+        f"{url}/api/v1/collections/{collection}/identities", timeout=TIMEOUT
+    ).json()
+    assert [p["face_count"] for p in people["identities"]] == [1]
+    gone = requests.delete(
+        f"{url}/api/v1/collections/{collection}/identities/{identity}", timeout=TIMEOUT
+    )
+    assert gone.json() == {"deleted_faces": 1}
+
+
+def _error(resp: requests.Response, status: int, code: str | None = None) -> str:
+    assert resp.status_code == status, resp.text
+    err = resp.json()["error"]
+    if code:
+        assert err["code"] == code
+    assert err["message"]
+    return err["message"]
+
+
+def test_bad_requests_get_json_errors(served: ServeProcess, faces: Path) -> None:
+    url = served.url
+    no_file = requests.post(
+        f"{url}/api/v1/jobs", files={"collection": (None, "x")}, timeout=TIMEOUT
+    )
+    assert "image" in _error(no_file, 400, "IMAGE_REQUIRED")
+    _error(post_photo(url, data=b""), 400, "PHOTO_EMPTY")
+    _error(
+        post_photo(url, data=b"just some text\n" * 20, name="fake.jpg"), 415, "UNSUPPORTED_FORMAT"
+    )
+    big = post_photo(url, data=b"\xff\xd8" + b"\0" * (21 * 1024 * 1024))
+    assert "limit" in _error(big, 413, "PHOTO_TOO_LARGE")
+    _error(requests.post(f"{url}/api/v1/jobs", data=b"raw", timeout=TIMEOUT), 415)
+    _error(requests.get(f"{url}/api/v1/jobs/job_nope", timeout=TIMEOUT), 404, "NOT_FOUND")
+    _error(requests.get(f"{url}/api/v1/jobs/job_nope/events", timeout=TIMEOUT), 404)
+    _error(
+        requests.post(
+            f"{url}/api/v1/collections",
+            data="{not json",
+            headers={"Content-Type": "application/json"},
+            timeout=TIMEOUT,
+        ),
+        400,
+        "BAD_JSON",
+    )
+    _error(post_photo(url, faces / "obama.jpg", top_k="many"), 400, "BAD_FIELD")
+    _error(post_photo(url, faces / "obama.jpg", top_k="500"), 400)
+    _error(post_photo(url, faces / "obama.jpg", collection="nope"), 404)
+    _error(requests.get(f"{url}/api/v1/jobs?state=bogus", timeout=TIMEOUT), 400)
+    _error(requests.get(f"{url}/api/v1/nothing-here", timeout=TIMEOUT), 404)
+    # ...and it still serves.
+    assert post_photo(url, faces / "obama2.jpg").status_code == 202
+
+
+def test_health_ready_metrics(served: ServeProcess) -> None:
+    assert requests.get(f"{served.url}/healthz", timeout=TIMEOUT).json() == {"status": "ok"}
+    ready = requests.get(f"{served.url}/readyz", timeout=TIMEOUT)
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    text = requests.get(f"{served.url}/metrics", timeout=TIMEOUT).text
+    assert "# TYPE facerec_http_requests_total counter" in text
+    assert 'endpoint="/healthz",status="200"' in text
+
+
+def test_upload_page_is_served_without_a_cdn(served: ServeProcess) -> None:
+    page = requests.get(served.url + "/", timeout=TIMEOUT)
+    assert page.status_code == 200 and 'id="upload"' in page.text
+    assert "http://" not in page.text and "https://" not in page.text
+    assert requests.get(served.url + "/static/app.js", timeout=TIMEOUT).status_code == 200
+
+
+def test_compute_down_is_503_and_the_front_end_recovers(tmp_path: Path, faces: Path) -> None:
+    port = free_port()
+    compute = ComputeProcess(tmp_path / "data", "--grpc-port", str(port))
+    compute.start()
+    front = ServeProcess(
+        tmp_path / "front", "--grpc-target", f"127.0.0.1:{port}", command="frontend"
+    )
+    front.start()
+    try:
+        assert requests.get(f"{front.url}/readyz", timeout=TIMEOUT).status_code == 200
+        compute.kill()
+        down = post_photo(front.url, faces / "obama.jpg")
+        assert "compute server is unreachable" in _error(down, 503, "COMPUTE_UNAVAILABLE")
+        assert down.headers["Retry-After"]
+        not_ready = requests.get(f"{front.url}/readyz", timeout=TIMEOUT)
+        assert not_ready.status_code == 503 and "unreachable" in not_ready.json()["reason"]
+        assert requests.get(f"{front.url}/healthz", timeout=TIMEOUT).status_code == 200
+
+        compute.start()
+        deadline = time.monotonic() + 30
+        while requests.get(f"{front.url}/readyz", timeout=TIMEOUT).status_code != 200:
+            assert time.monotonic() < deadline, "front end did not reconnect"
+            time.sleep(0.2)
+        resp = post_photo(front.url, faces / "obama.jpg")
+        assert resp.status_code == 202
+        assert wait_job(front.url, resp.json()["id"])["state"] == "succeeded"
+    finally:
+        front.kill()
+        compute.kill()
+
+
+def test_twenty_streams_keep_alive_and_do_not_starve_requests(tmp_path: Path) -> None:
+    # No worker: jobs stay queued, so their event streams stay open.
+    front = ServeProcess(tmp_path, "--workers", "0", "--sse-keepalive-seconds", "0.3")
+    front.start()
+    url = front.url
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (90, 90, 90)).save(buf, format="PNG")
+    try:
+        ids = [post_photo(url, data=buf.getvalue(), name="x.png").json()["id"] for _ in range(20)]
+        streams = [
+            requests.get(f"{url}/api/v1/jobs/{i}/events", stream=True, timeout=TIMEOUT) for i in ids
+        ]
+        assert all(s.status_code == 200 for s in streams)
+        comments: list[str] = []
+        events = read_events(streams[0], comments)
+        first = next(events)
+        assert first.event == "snapshot" and first.data["state"] == "queued"
+        # Keep-alives arrive while nothing happens; the parser collects them as comments.
+        lines = streams[1].iter_lines(decode_unicode=True, chunk_size=1)
+        keepalives = 0
+        while keepalives < 2:
+            keepalives += next(lines) == ": keep-alive"
+        assert _gauge(url) == 20
+
+        started = time.monotonic()
+        for _ in range(10):
+            assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
+            assert requests.get(f"{url}/api/v1/jobs?page_size=5", timeout=5).status_code == 200
+        assert post_photo(url, data=buf.getvalue(), name="y.png").status_code == 202
+        assert time.monotonic() - started < 10
+
+        for s in streams:
+            s.close()
+        deadline = time.monotonic() + 10
+        while _gauge(url) != 0:
+            assert time.monotonic() < deadline, "streams of gone clients were not closed"
+            time.sleep(0.2)
+    finally:
+        front.kill()
+
+
+def _gauge(url: str) -> int:
+    text = requests.get(f"{url}/metrics", timeout=TIMEOUT).text
+    line = next(x for x in text.splitlines() if x.startswith("facerec_event_streams "))
+    return int(line.split()[1])
