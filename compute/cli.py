@@ -8,7 +8,9 @@ import dataclasses
 import logging
 import signal
 import sys
+import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from facerec.compute import client_cli, settings
@@ -16,39 +18,9 @@ from facerec.compute.config import ComputeConfig
 from facerec.compute.errors import WeightsError
 from facerec.frontend.config import FrontendConfig
 
-COMPUTE_FLAGS = (
-    "grpc_host",
-    "grpc_port",
-    "data_dir",
-    "device",
-    "allow_untrained",
-    "weights_path",
-    "weights_url",
-    "weights_sha256",
-    "cache_dir",
-    "max_photo_bytes",
-    "max_photo_pixels",
-    "max_queued_jobs",
-    "workers",
-    "torch_threads",
-    "max_attempts",
-    "lease_seconds",
-    "retain_photos",
-    "shutdown_grace_seconds",
-)
+COMPUTE_FLAGS = tuple(f.name for f in dataclasses.fields(ComputeConfig))
 
-FRONTEND_FLAGS = (
-    "http_host",
-    "http_port",
-    "grpc_target",
-    "max_upload_bytes",
-    "grpc_timeout_seconds",
-    "upload_timeout_seconds",
-    "sse_keepalive_seconds",
-    "http_threads",
-    "max_event_streams",
-    "retry_after_seconds",
-)
+FRONTEND_FLAGS = tuple(f.name for f in dataclasses.fields(FrontendConfig))
 SERVE_FRONTEND_FLAGS = tuple(f for f in FRONTEND_FLAGS if f != "grpc_target")
 
 
@@ -70,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     compute = sub.add_parser("compute", help="run the gRPC compute server with its workers")
     settings.add_flags(compute, ComputeConfig, COMPUTE_FLAGS)
+    compute.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
     compute.set_defaults(func=run_compute)
 
     frontend = sub.add_parser("frontend", help="run the HTTP front end alone")
@@ -105,29 +78,36 @@ def _interrupt() -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from facerec.compute import server
+    from facerec.compute.launcher import ComputeChild
     from facerec.frontend.http_server import HttpServer
 
     compute_cfg = settings.load(ComputeConfig, args)
     front_cfg = settings.load(FrontendConfig, args)
-    http: list[HttpServer] = []
-
-    def start_frontend(port: int) -> None:
-        host = (
-            compute_cfg.grpc_host
-            if compute_cfg.grpc_host not in ("0.0.0.0", "::")
-            else ("127.0.0.1")
-        )
-        front = HttpServer(dataclasses.replace(front_cfg, grpc_target=f"{host}:{port}"))
-        front.start()
-        http.append(front)
-        print(f"facerec is running at {front.url} (Ctrl-C stops it)", flush=True)
-
-    def stop_frontend() -> None:
-        for front in http:
-            front.stop()
-
-    return _run_async(server.serve(compute_cfg, start_frontend, stop_frontend))
+    child = ComputeChild(compute_cfg, args.log_level)
+    try:
+        port = child.start()
+    except RuntimeError as exc:
+        logging.getLogger("facerec").error("cannot start: %s", exc)
+        return 2
+    host = compute_cfg.grpc_host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    front = HttpServer(dataclasses.replace(front_cfg, grpc_target=f"{host}:{port}"))
+    signal.signal(signal.SIGTERM, lambda *_: _interrupt())
+    front.start()
+    print(f"facerec is running at {front.url} (Ctrl-C stops it)", flush=True)
+    try:
+        while child.running():
+            time.sleep(0.5)
+        logging.getLogger("facerec").error("the compute server stopped; stopping")
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        front.stop()
+        child.stop()
 
 
 def _run_async(main: Coroutine[Any, Any, None]) -> int:
@@ -145,7 +125,13 @@ def _run_async(main: Coroutine[Any, Any, None]) -> int:
 def run_compute(args: argparse.Namespace) -> int:
     from facerec.compute import server  # imports torch: only for the commands that need it
 
-    return _run_async(server.serve(settings.load(ComputeConfig, args)))
+    def announce(port: int) -> None:
+        if args.port_file is not None:
+            tmp = args.port_file.with_suffix(".tmp")
+            tmp.write_text(str(port))
+            tmp.replace(args.port_file)
+
+    return _run_async(server.serve(settings.load(ComputeConfig, args), announce))
 
 
 def main(argv: list[str] | None = None) -> int:

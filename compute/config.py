@@ -40,6 +40,7 @@ class ComputeConfig:
     max_queued_jobs: int = 1000
     workers: int = 1
     torch_threads: int = 0
+    worker_nice: int = 10
     max_attempts: int = 3
     lease_seconds: float = 120.0
     retain_photos: bool = False
@@ -61,6 +62,8 @@ class ComputeConfig:
         "max_queued_jobs": "queued jobs beyond which submissions get RESOURCE_EXHAUSTED",
         "workers": "in-process worker threads",
         "torch_threads": "torch intra-op threads per worker; 0 leaves torch's default",
+        "worker_nice": "CPU niceness of the worker threads (0-19), so that accepting uploads and"
+        " answering requests win over model work on a shared host",
         "max_attempts": "processing attempts before a job ends FAILED",
         "lease_seconds": "how long a worker may hold a job without a heartbeat",
         "retain_photos": "keep photos after their job ends (biometric data: off by default)",

@@ -64,13 +64,44 @@ def check(path: Path, size_bytes: int, max_pixels: int) -> PhotoHeader:
                 reason="PHOTO_TOO_MANY_PIXELS",
             )
         try:
-            orientation = img.getexif().get(0x0112, 1)
-            img.load()
+            orientation = _orientation(img)
+            if fmt in ("JPEG", "MPO"):
+                if not _ends_with_eoi(path):
+                    # No end-of-image marker last: truncated, or data appended after the
+                    # image. Decoding (at 1/8 scale, which still reads every byte of the
+                    # entropy-coded data) tells the two apart.
+                    img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                    img.load()
+            elif fmt == "PNG":
+                img.verify()  # every chunk's CRC and the final IEND, without inflating pixels
+            else:
+                img.load()
         except (OSError, SyntaxError, ValueError) as exc:
             raise _corrupt(exc) from None
     if orientation in _ROTATED:
         width, height = height, width
     return PhotoHeader(format=fmt, width=width, height=height)
+
+
+def _ends_with_eoi(path: Path) -> bool:
+    """Whether a JPEG ends with its end-of-image marker (trailing padding allowed)."""
+    with path.open("rb") as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - 4096))
+        tail = f.read().rstrip(b"\x00\r\n\t ")
+    return tail.endswith(b"\xff\xd9")
+
+
+def _orientation(img: Image.Image) -> int:
+    if img.format == "PNG":
+        # Only an eXIf chunk before the pixels counts here: reading further would decode.
+        raw = img.info.get("exif")
+        if not raw:
+            return 1
+        exif = Image.Exif()
+        exif.load(raw)
+        return exif.get(0x0112, 1)
+    return img.getexif().get(0x0112, 1)
 
 
 def _corrupt(exc: Exception) -> InvalidArgument:

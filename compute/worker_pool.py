@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -76,6 +77,11 @@ class WorkerPool:
 
     def _run(self, n: int) -> None:
         owner = f"{LOCAL_OWNER_PREFIX}{os.getpid()}/{n}"
+        if self.cfg.worker_nice > 0:
+            # Linux applies niceness per thread; torch's compute threads started by this
+            # thread inherit it.
+            with contextlib.suppress(OSError, AttributeError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.cfg.worker_nice)
         pipeline = Pipeline(
             self.jobs,
             self.gallery,

@@ -10,7 +10,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 
 from facerec.frontend.errors import ApiError
 
-READ_BYTES = 64 * 1024
+READ_BYTES = 256 * 1024
 MAX_FIELD_BYTES = 64 * 1024
 
 

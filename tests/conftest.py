@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -161,7 +162,11 @@ class ServeProcess:
             ]
         env = {**os.environ, "FACEREC_WEIGHTS_URL": ""}
         self.proc = subprocess.Popen(
-            cmd, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT, env=env
+            cmd,
+            stdout=self.log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
         pattern = _RUNNING_AT if self.command == "serve" else _FRONT_AT
         deadline = time.monotonic() + READY_DEADLINE
@@ -181,8 +186,10 @@ class ServeProcess:
         return self.log_path.read_text(errors="replace")
 
     def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+        """SIGKILL to the whole process group (the front end and its compute child)."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(30)
 
     def interrupt(self, timeout: float = 60.0) -> int:

@@ -1,0 +1,243 @@
+"""Does the web tier stay responsive while faces are being recognised?
+
+In one run, three systems take the same uploads from 1, 4 and 16 concurrent clients:
+
+  (a) inline/single:   a Flask app that runs detection and embedding inside the request,
+                       on a non-threaded server (one request at a time);
+  (b) inline/threaded: the same app on waitress with 16 threads;
+  (c) facerec:         `facerec serve` (upload answered 202 at once, work queued).
+
+While the uploads run, a prober requests GET /healthz every 50 ms. The table gives p50/p99
+latency of the uploads and of the probes, and facerec's ratio to each baseline.
+
+    .venv/bin/python benchmarks/responsiveness.py [--uploads-per-client 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import ServeProcess, free_port  # noqa: E402
+
+PHOTOS = ["obama.jpg", "obama2.jpg", "biden.jpg", "multiface.jpg", "32bit.png"]
+LEVELS = (1, 4, 16)
+
+
+def inline_app():
+    """The blocking design: models inside the request handler."""
+    import torch
+    from flask import Flask, jsonify, request
+
+    from facerec.compute import photo
+    from facerec.compute.detector import Detector
+    from facerec.compute.embedder import Embedder
+
+    torch.set_num_threads(2)
+    detector, embedder = Detector("cpu"), Embedder(None)
+    lock = threading.Lock()  # one model call at a time, as one worker would
+    app = Flask("inline")
+
+    @app.post("/upload")
+    def upload():
+        with tempfile.NamedTemporaryFile() as f:
+            request.files["image"].save(f.name)
+            img = photo.load_rgb(Path(f.name))
+        with lock:
+            found = [d for d in detector.detect(img) if d.score >= 0.9]
+            vectors = embedder.embed(detector.crops(img, found))
+        return jsonify({"faces": len(found), "dims": int(vectors.shape[1])}), 200
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
+    return app
+
+
+def serve_inline(mode: str, port: int) -> None:
+    app = inline_app()
+    if mode == "single":
+        from werkzeug.serving import make_server
+
+        server = make_server("127.0.0.1", port, app, threaded=False)
+        print("ready", flush=True)
+        server.serve_forever()
+    else:
+        from waitress import serve
+
+        print("ready", flush=True)
+        serve(app, host="127.0.0.1", port=port, threads=16, _quiet=True)
+
+
+def start_inline(mode: str) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve-inline", mode, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(url + "/healthz", timeout=1)
+            return proc, url
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"inline {mode} server did not start")
+
+
+def pct(samples: list[float], q: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] * 1000
+
+
+def multipart(data: bytes) -> tuple[bytes, str]:
+    """A ready-made multipart body, so that the load generator spends little CPU per request."""
+    boundary = uuid.uuid4().hex
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="p.jpg"'
+        f"\r\nContent-Type: application/octet-stream\r\n\r\n".encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def run_level(url: str, path: str, photos: list[bytes], clients: int, per_client: int):
+    host, port = url.removeprefix("http://").split(":")
+    bodies = [multipart(p) for p in photos]
+    uploads: list[float] = []
+    probes: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    done = threading.Event()
+    start = threading.Barrier(clients)
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=600)
+        start.wait()
+        for i in range(per_client):
+            body, ctype = bodies[(n + i) % len(bodies)]
+            t0 = time.perf_counter()
+            conn.request("POST", path, body=body, headers={"Content-Type": ctype})
+            resp = conn.getresponse()
+            text = resp.read()
+            dt = time.perf_counter() - t0
+            with lock:
+                uploads.append(dt)
+                if resp.status not in (200, 202):
+                    failures.append(f"{resp.status} {text[:100]!r}")
+        conn.close()
+
+    def prober() -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=600)
+        while not done.is_set():
+            t0 = time.perf_counter()
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            probes.append(time.perf_counter() - t0)
+            time.sleep(0.05)
+        conn.close()
+
+    probe = threading.Thread(target=prober)
+    probe.start()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    probe.join()
+    if failures:
+        raise RuntimeError(f"{len(failures)} uploads failed, e.g. {failures[0]}")
+    return uploads, probes
+
+
+def wait_idle(url: str) -> None:
+    """Lets facerec's queue drain so each level starts from an idle compute side."""
+    while True:
+        jobs = requests.get(
+            url + "/api/v1/jobs?state=queued,running&page_size=1", timeout=30
+        ).json()["jobs"]
+        if not jobs:
+            return
+        time.sleep(0.5)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
+    parser.add_argument("--uploads-per-client", type=int, default=2)
+    parser.add_argument("--serve-inline", choices=["single", "threaded"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_inline:
+        serve_inline(args.serve_inline, args.port)
+        return 0
+
+    photos = [(args.faces / name).read_bytes() for name in PHOTOS]
+    results: dict[tuple[str, int], tuple[list[float], list[float]]] = {}
+    for mode in ("single", "threaded"):
+        proc, url = start_inline(mode)
+        try:
+            for clients in LEVELS:
+                results[(f"inline/{mode}", clients)] = run_level(
+                    url, "/upload", photos, clients, args.uploads_per_client
+                )
+        finally:
+            proc.kill()
+    with tempfile.TemporaryDirectory() as tmp:
+        served = ServeProcess(Path(tmp), "--max-queued-jobs", "10000")
+        served.start()
+        try:
+            for clients in LEVELS:
+                wait_idle(served.url)
+                results[("facerec", clients)] = run_level(
+                    served.url, "/api/v1/jobs", photos, clients, args.uploads_per_client
+                )
+        finally:
+            served.kill()
+
+    print(f"{args.uploads_per_client} uploads per client; latency in ms (p50 / p99)")
+    print(
+        f"{'system':16} {'clients':>7} {'upload p50':>11} {'upload p99':>11}"
+        f" {'healthz p50':>12} {'healthz p99':>12}"
+    )
+    for (system, clients), (up, pr) in results.items():
+        print(
+            f"{system:16} {clients:7d} {pct(up, 50):11.1f} {pct(up, 99):11.1f}"
+            f" {pct(pr, 50):12.1f} {pct(pr, 99):12.1f}"
+        )
+    print()
+    print("facerec's upload p99 against each baseline (baseline / facerec, higher is better)")
+    for clients in LEVELS:
+        ours = pct(results[("facerec", clients)][0], 99)
+        ratios = [
+            pct(results[(f"inline/{m}", clients)][0], 99) / ours for m in ("single", "threaded")
+        ]
+        probe = pct(results[("facerec", clients)][1], 99)
+        print(
+            f"  {clients:2d} clients: {ratios[0]:7.1f}x vs inline/single, {ratios[1]:7.1f}x"
+            f" vs inline/threaded; facerec healthz p99 {probe:.1f} ms"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
