@@ -253,3 +253,23 @@ def _gauge(url: str) -> int:
     text = requests.get(f"{url}/metrics", timeout=TIMEOUT).text
     line = next(x for x in text.splitlines() if x.startswith("facerec_event_streams "))
     return int(line.split()[1])
+
+
+def test_serve_stops_cleanly_on_ctrl_c(tmp_path: Path, faces: Path) -> None:
+    import os
+    import signal
+
+    served = ServeProcess(tmp_path)
+    served.start()
+    job = post_photo(served.url, faces / "obama.jpg").json()
+    assert wait_job(served.url, job["id"])["state"] == "succeeded"
+    os.killpg(served.proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    assert served.proc.wait(60) == 0
+    log = served.log()
+    assert "facerec compute stopped" in log
+    assert "Traceback" not in log
+    try:
+        requests.get(f"{served.url}/healthz", timeout=2)
+        raise AssertionError("the front end still answers after Ctrl-C")
+    except requests.ConnectionError:
+        pass
