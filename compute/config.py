@@ -45,6 +45,9 @@ class ComputeConfig:
     lease_seconds: float = 120.0
     retain_photos: bool = False
     shutdown_grace_seconds: float = 10.0
+    webhook_max_attempts: int = 8
+    webhook_backoff_seconds: float = 2.0
+    webhook_timeout_seconds: float = 10.0
 
     __field_docs__: ClassVar[dict[str, str]] = {
         "grpc_host": "address to listen on (0.0.0.0 for every interface)",
@@ -68,6 +71,9 @@ class ComputeConfig:
         "lease_seconds": "how long a worker may hold a job without a heartbeat",
         "retain_photos": "keep photos after their job ends (biometric data: off by default)",
         "shutdown_grace_seconds": "how long SIGTERM waits for running work",
+        "webhook_max_attempts": "POSTs of one alert to one webhook before it is marked failed",
+        "webhook_backoff_seconds": "wait before the 2nd attempt; doubles each time (with jitter)",
+        "webhook_timeout_seconds": "how long a webhook receiver may take to answer",
     }
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from facerec.compute import domain as d
-from facerec.v1 import gallery_pb2, job_pb2
+from facerec.v1 import alert_pb2, gallery_pb2, job_pb2
 
 
 def timestamp(seconds: float) -> Timestamp:
@@ -103,7 +103,45 @@ def collection_to_pb(c: d.Collection) -> gallery_pb2.Collection:
         identity_count=c.identity_count,
         face_count=c.face_count,
         create_time=timestamp(c.created_at),
+        alert_on_match=c.alert_on_match,
+        alert_threshold=c.alert_threshold,
+        webhooks=[gallery_pb2.Webhook(id=w.id, url=w.url) for w in c.webhooks],
     )
+
+
+def alert_to_pb(a: d.Alert) -> alert_pb2.Alert:
+    return alert_pb2.Alert(
+        id=a.id,
+        create_time=timestamp(a.created_at),
+        job_id=a.job_id,
+        collection=a.collection,
+        identity_id=a.identity_id,
+        name=a.name,
+        similarity=a.similarity,
+        box=job_pb2.Box(x1=a.box[0], y1=a.box[1], x2=a.box[2], y2=a.box[3]),
+        face_index=a.face_index,
+    )
+
+
+def delivery_to_pb(dl: d.Delivery) -> alert_pb2.WebhookDelivery:
+    pb = alert_pb2.WebhookDelivery(
+        id=dl.id,
+        alert_id=dl.alert_id,
+        url=dl.url,
+        state=int(dl.state),
+        attempts=[
+            alert_pb2.DeliveryAttempt(
+                time=timestamp(a.time),
+                status_code=a.status_code,
+                error=a.error,
+                duration_ms=a.duration_ms,
+            )
+            for a in dl.attempts
+        ],
+    )
+    if dl.next_attempt_at is not None:
+        pb.next_attempt_time.CopyFrom(timestamp(dl.next_attempt_at))
+    return pb
 
 
 def identity_to_pb(i: d.Identity) -> gallery_pb2.Identity:

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from facerec.compute import convert, weights
+from facerec.compute.alert_store import AlertStore
 from facerec.compute.config import ComputeConfig
 from facerec.compute.database import Database
-from facerec.compute.domain import Job, JobEvent, JobEventType, JobState
+from facerec.compute.domain import Alert, Job, JobEvent, JobEventType, JobState
 from facerec.compute.embedder import UNTRAINED_MODEL_ID, Embedder, check_device
-from facerec.compute.events import JobEvents
+from facerec.compute.events import AlertEvents, JobEvents
 from facerec.compute.gallery_store import GalleryStore
 from facerec.compute.job_store import JobStore
 from facerec.compute.matcher import Matcher
 from facerec.compute.spool import PhotoSpool
 from facerec.compute.submitter import Submitter
+from facerec.compute.webhooks import WebhookDispatcher
 from facerec.compute.worker_pool import LOCAL_OWNER_PREFIX, WorkerPool
 from facerec.index import GalleryIndex
 from facerec.v1 import job_pb2
@@ -48,11 +51,26 @@ class Coordinator:
         self.index = GalleryIndex(cfg.index_dir, self.gallery)
         self.matcher = Matcher(self.gallery, self.index)
         self.events = JobEvents(loop)
+        self.alert_events = AlertEvents(loop)
+        self.alerts = AlertStore(self.db)
+        self.webhooks = WebhookDispatcher(
+            self.alerts,
+            cfg.webhook_max_attempts,
+            cfg.webhook_backoff_seconds,
+            cfg.webhook_timeout_seconds,
+        )
         self.embedder = Embedder(weights_file, cfg.device)
         self.model_id = self.embedder.model_id
         self.untrained_models = frozenset({UNTRAINED_MODEL_ID})
         self.pool = WorkerPool(
-            cfg, self.jobs, self.gallery, self.matcher, self.spool, self.events, self.embedder
+            cfg,
+            self.jobs,
+            self.gallery,
+            self.matcher,
+            self.spool,
+            self.events,
+            self.embedder,
+            self._alerted,
         )
         self.submitter = Submitter(
             cfg,
@@ -76,6 +94,7 @@ class Coordinator:
         if not self.cfg.retain_photos:
             self.spool.prune(self.jobs.active_photos())
         self.index.load()
+        self.webhooks.start()
         self.pool.start()
         log.info(
             "coordinator ready: model %s, %d queued jobs",
@@ -105,7 +124,40 @@ class Coordinator:
         if self._maintenance is not None:
             self._maintenance.cancel()
         self.pool.stop(self.cfg.shutdown_grace_seconds)
+        self.webhooks.stop()
         self.index.snapshot()
+
+    def _alerted(self, alerts: list[Alert]) -> None:
+        """Called by workers after alerts were recorded with their job's result."""
+        self.alert_events.publish(alerts)
+        self.webhooks.wake()
+
+    async def watch_alerts(
+        self, after_id: int, collection: str, identity_id: str
+    ) -> AsyncIterator[Alert]:
+        """Every alert after the cursor, then live ones, each once and in id order.
+
+        The log is the only source: a published alert just says "read the log again", so an
+        alert recorded while another is being sent is never skipped nor sent twice.
+        """
+        queue = self.alert_events.subscribe()
+        last = after_id
+        try:
+            while True:
+                backlog = await asyncio.to_thread(
+                    self.alerts.after, last, collection, identity_id, 500
+                )
+                for alert in backlog:
+                    last = alert.id
+                    yield alert
+                if len(backlog) == 500:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(queue.get(), _RECHECK_SECONDS)
+                while not queue.empty():
+                    queue.get_nowait()
+        finally:
+            self.alert_events.unsubscribe(queue)
 
     def job_to_pb(self, job: Job) -> job_pb2.Job:
         return convert.job_to_pb(job, self.untrained_models, self.model_id)

@@ -59,7 +59,46 @@ CREATE TABLE IF NOT EXISTS faces (
 );
 CREATE INDEX IF NOT EXISTS faces_identity ON faces (identity_id);
 CREATE INDEX IF NOT EXISTS faces_collection_model ON faces (collection, model_id, id);
+
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    collection TEXT NOT NULL REFERENCES collections (name) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at REAL NOT NULL,
+    job_id TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    identity_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    similarity REAL NOT NULL,
+    box TEXT NOT NULL,
+    face_index INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_collection ON alerts (collection, id);
+CREATE INDEX IF NOT EXISTS alerts_identity ON alerts (identity_id, id);
+
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    state INTEGER NOT NULL,
+    next_attempt_at REAL,
+    attempts TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries (alert_id);
 """
+
+# Columns added after a table was first created: (table, column, definition).
+MIGRATIONS = (
+    ("collections", "alert_on_match", "INTEGER NOT NULL DEFAULT 0"),
+    ("collections", "alert_threshold", "REAL NOT NULL DEFAULT 0.8"),
+)
 
 
 class Database:
@@ -72,7 +111,12 @@ class Database:
         # Writers of this process queue here instead of in SQLite's busy handler, which
         # sleeps in steps of up to 100 ms and would add that to requests under load.
         self._write_lock = threading.Lock()
-        self.connection().executescript(SCHEMA)
+        conn = self.connection()
+        conn.executescript(SCHEMA)
+        for table, column, definition in MIGRATIONS:
+            columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

@@ -11,6 +11,7 @@ DEFAULT_MIN_SIMILARITY = 0.5
 DEFAULT_MIN_DETECTION_SCORE = 0.9
 MAX_PRIORITY = 9
 MAX_REQUEST_ID = 128
+DEFAULT_ALERT_THRESHOLD = 0.8
 
 
 class JobState(enum.IntEnum):
@@ -132,14 +133,84 @@ class JobEvent:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """An endpoint that receives a collection's alerts, signed with `secret`."""
+
+    id: int
+    url: str
+    secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class Collection:
-    """A named set of identities."""
+    """A named set of identities; a watchlist when `alert_on_match`."""
 
     name: str
     description: str
     created_at: float
     identity_count: int = 0
     face_count: int = 0
+    alert_on_match: bool = False
+    alert_threshold: float = DEFAULT_ALERT_THRESHOLD
+    webhooks: tuple[Webhook, ...] = ()
+
+
+@dataclass(frozen=True)
+class AlertDraft:
+    """A watchlist match found by a worker, not yet recorded."""
+
+    collection: str
+    identity_id: str
+    name: str
+    similarity: float
+    box: tuple[float, float, float, float]
+    face_index: int
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A recorded watchlist match; ids increase in recording order."""
+
+    id: int
+    created_at: float
+    job_id: str
+    collection: str
+    identity_id: str
+    name: str
+    similarity: float
+    box: tuple[float, float, float, float]
+    face_index: int
+
+
+class DeliveryState(enum.IntEnum):
+    """Numbers equal those of `facerec.v1.DeliveryState`."""
+
+    PENDING = 1
+    DELIVERED = 2
+    FAILED = 3
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """One POST of an alert to a webhook."""
+
+    time: float
+    status_code: int
+    error: str
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One alert on its way to one webhook."""
+
+    id: int
+    alert_id: int
+    url: str
+    secret: str = field(repr=False)
+    state: DeliveryState
+    attempts: tuple[DeliveryAttempt, ...]
+    next_attempt_at: float | None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections import defaultdict
 
-from facerec.compute.domain import Job, JobEvent, JobEventType
+from facerec.compute.domain import Alert, Job, JobEvent, JobEventType
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +46,29 @@ class JobEvents:
             subs.discard(queue)
             if not subs:
                 del self._subscribers[job_id]
+
+
+class AlertEvents:
+    """Thread-safe publish of recorded alerts to WatchAlerts streams on one loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._subscribers: set[asyncio.Queue[Alert]] = set()
+
+    def publish(self, alerts: list[Alert]) -> None:
+        if alerts:
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self._dispatch, list(alerts))
+
+    def _dispatch(self, alerts: list[Alert]) -> None:
+        for queue in self._subscribers:
+            for alert in alerts:
+                queue.put_nowait(alert)
+
+    def subscribe(self) -> asyncio.Queue[Alert]:
+        queue: asyncio.Queue[Alert] = asyncio.Queue()
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Alert]) -> None:
+        self._subscribers.discard(queue)

@@ -29,8 +29,18 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
 
     @unary
     async def CreateCollection(self, request: Any, context: Any) -> pb.CreateCollectionResponse:
+        threshold = (
+            request.alert_threshold
+            if request.HasField("alert_threshold")
+            else d.DEFAULT_ALERT_THRESHOLD
+        )
         col = await asyncio.to_thread(
-            self.c.gallery.create_collection, request.name, request.description
+            self.c.gallery.create_collection,
+            request.name,
+            request.description,
+            request.alert_on_match,
+            threshold,
+            tuple((w.url, w.secret) for w in request.webhooks),
         )
         return pb.CreateCollectionResponse(collection=convert.collection_to_pb(col))
 

@@ -6,16 +6,38 @@ import re
 import secrets
 import sqlite3
 import time
+from urllib.parse import urlparse
 
 import numpy as np
 
 from facerec.compute.database import Database
-from facerec.compute.domain import Collection, GalleryFace, Identity
+from facerec.compute.domain import (
+    DEFAULT_ALERT_THRESHOLD,
+    Collection,
+    GalleryFace,
+    Identity,
+)
 from facerec.compute.errors import AlreadyExists, InvalidArgument, NotFound
 
 COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_DESCRIPTION = 1000
 MAX_IDENTITY_NAME = 200
+MAX_WEBHOOKS = 10
+MAX_URL = 2000
+SECRET_LENGTH = (16, 200)
+
+
+def validate_webhook(url: str, secret: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or len(url) > MAX_URL:
+        raise InvalidArgument(
+            f"webhook URL {url!r} is invalid: use an http:// or https:// URL with a host,"
+            f" at most {MAX_URL} characters"
+        )
+    if not SECRET_LENGTH[0] <= len(secret) <= SECRET_LENGTH[1]:
+        raise InvalidArgument(
+            f"webhook secret must be {SECRET_LENGTH[0]}-{SECRET_LENGTH[1]} characters"
+        )
 
 
 def validate_collection_name(name: str) -> str:
@@ -46,20 +68,45 @@ class GalleryStore:
 
     # Collections
 
-    def create_collection(self, name: str, description: str = "") -> Collection:
+    def create_collection(
+        self,
+        name: str,
+        description: str = "",
+        alert_on_match: bool = False,
+        alert_threshold: float = DEFAULT_ALERT_THRESHOLD,
+        webhooks: tuple[tuple[str, str], ...] = (),
+    ) -> Collection:
+        """Creates a collection; with `alert_on_match`, a watchlist POSTing to `webhooks`
+        ((url, secret) pairs)."""
         validate_collection_name(name)
         if len(description) > MAX_DESCRIPTION:
             raise InvalidArgument(f"description is longer than {MAX_DESCRIPTION} characters")
+        if not -1.0 <= alert_threshold <= 1.0:
+            raise InvalidArgument(
+                f"alert_threshold must be between -1 and 1 (got {alert_threshold:g})"
+            )
+        if len(webhooks) > MAX_WEBHOOKS:
+            raise InvalidArgument(f"at most {MAX_WEBHOOKS} webhooks per collection")
+        if webhooks and not alert_on_match:
+            raise InvalidArgument("webhooks need alert_on_match: only watchlists raise alerts")
+        for url, secret in webhooks:
+            validate_webhook(url, secret)
         now = time.time()
         try:
             with self.db.write() as conn:
                 conn.execute(
-                    "INSERT INTO collections (name, description, created_at) VALUES (?, ?, ?)",
-                    (name, description, now),
+                    "INSERT INTO collections (name, description, created_at, alert_on_match,"
+                    " alert_threshold) VALUES (?, ?, ?, ?, ?)",
+                    (name, description, now, int(alert_on_match), alert_threshold),
                 )
+                for url, secret in webhooks:
+                    conn.execute(
+                        "INSERT INTO webhooks (collection, url, secret) VALUES (?, ?, ?)",
+                        (name, url, secret),
+                    )
         except sqlite3.IntegrityError:
             raise AlreadyExists(f"collection {name!r} already exists") from None
-        return Collection(name=name, description=description, created_at=now)
+        return self.get_collection(name)
 
     def get_collection(self, name: str) -> Collection:
         validate_collection_name(name)
@@ -70,6 +117,9 @@ class GalleryStore:
 
     def list_collections(self) -> list[Collection]:
         return self._collections("", ())
+
+    def watchlists(self) -> list[Collection]:
+        return self._collections("WHERE c.alert_on_match = 1", ())
 
     def _collections(self, where: str, args: tuple[object, ...]) -> list[Collection]:
         rows = (

@@ -216,8 +216,10 @@ class JobStore:
         faces: tuple[Face, ...],
         model_id: str,
         enroll: Callable[[sqlite3.Connection], Enrollment] | None = None,
+        before_commit: Callable[[sqlite3.Connection], None] | None = None,
     ) -> Job | None:
-        """Finishes a job with its result; `enroll` runs inside the same transaction.
+        """Finishes a job with its result; `enroll` and `before_commit` run inside the same
+        transaction (the gallery face, the alerts), so no result exists without them.
 
         Returns None (and changes nothing) when the attempt no longer holds the lease.
         """
@@ -229,6 +231,8 @@ class JobStore:
                 log.info("job %s attempt %d lost its lease; result discarded", job_id, attempt)
                 return None
             enrollment = enroll(conn) if enroll is not None else None
+            if before_commit is not None:
+                before_commit(conn)
             conn.execute(
                 "UPDATE jobs SET state = ?, faces = ?, model_id = ?, enrollment = ?,"
                 " lease_owner = NULL, lease_expires = NULL, version = version + 1,"

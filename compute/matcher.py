@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facerec.compute.domain import GalleryFace, Match
+from facerec.compute.domain import AlertDraft, GalleryFace, Match
 from facerec.compute.errors import FailedPrecondition
 from facerec.compute.gallery_store import GalleryStore
 from facerec.index import GalleryIndex
@@ -60,6 +60,23 @@ class Matcher:
                     break
             out.append(tuple(best.values()))
         return out
+
+    def alerts(
+        self, vectors: np.ndarray, model_id: str, boxes: list[tuple[float, float, float, float]]
+    ) -> list[AlertDraft]:
+        """One draft per (face, watchlist) whose best identity reaches the watchlist's threshold."""
+        drafts = []
+        for watchlist in self.gallery.watchlists():
+            best = self.match(vectors, model_id, watchlist.name, 1, watchlist.alert_threshold)
+            for index, found in enumerate(best):
+                if found:
+                    m = found[0]
+                    drafts.append(
+                        AlertDraft(
+                            watchlist.name, m.identity_id, m.name, m.similarity, boxes[index], index
+                        )
+                    )
+        return drafts
 
     def added(self, face: GalleryFace, vector: np.ndarray) -> None:
         self.index.add(face.collection, face.model_id, np.array([face.id]), vector[None, :])

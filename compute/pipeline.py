@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from facerec.compute import photo
+from facerec.compute.alert_store import AlertStore
 from facerec.compute.detector import Detection, Detector
-from facerec.compute.domain import Enrollment, Face, Job, JobError, JobEventType, JobKind
+from facerec.compute.domain import Alert, Enrollment, Face, Job, JobError, JobEventType, JobKind
 from facerec.compute.embedder import Embedder
 from facerec.compute.errors import NotFound
 from facerec.compute.events import JobEvents
@@ -54,6 +56,7 @@ class Pipeline:
     detector: Detector
     embedder: Embedder
     lease_seconds: float
+    on_alerts: Callable[[list[Alert]], None]
 
     def run(self, job: Job) -> Job | None:
         """Processes `job`; returns the finished job, or None when the lease was lost.
@@ -86,7 +89,18 @@ class Pipeline:
         faces = tuple(
             Face(f.box, f.score, f.landmarks, m) for f, m in zip(faces, matches, strict=True)
         )
-        return self.jobs.succeed(job.id, job.attempt, faces, model_id)
+        drafts = self.matcher.alerts(vectors, model_id, [f.box for f in faces])
+        recorded: list[Alert] = []
+
+        def record_alerts(conn: sqlite3.Connection) -> None:
+            recorded.extend(AlertStore.record(conn, job.id, drafts))
+
+        done = self.jobs.succeed(
+            job.id, job.attempt, faces, model_id, before_commit=record_alerts if drafts else None
+        )
+        if done is not None and recorded:
+            self.on_alerts(recorded)
+        return done
 
     def _enroll(self, job: Job, img, found: list[Detection], model_id: str) -> Job | None:
         if not found:

@@ -86,6 +86,45 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
         async for event in self.c.watch(request.job_id):
             yield pb.WatchJobResponse(type=int(event.type), job=self._job(event.job))
 
+    @streaming
+    async def WatchAlerts(
+        self, request: pb.WatchAlertsRequest, context: Any
+    ) -> AsyncIterator[pb.WatchAlertsResponse]:
+        if request.after_alert_id < 0:
+            raise InvalidArgument("after_alert_id must not be negative")
+        async for alert in self.c.watch_alerts(
+            request.after_alert_id, request.collection, request.identity_id
+        ):
+            yield pb.WatchAlertsResponse(alert=convert.alert_to_pb(alert))
+
+    @unary
+    async def ListAlerts(
+        self, request: pb.ListAlertsRequest, context: Any
+    ) -> pb.ListAlertsResponse:
+        size = request.page_size or DEFAULT_PAGE
+        if size > MAX_PAGE:
+            raise InvalidArgument(f"page_size must be at most {MAX_PAGE} (got {size})")
+        before = None
+        if request.page_token:
+            (before,) = codec.decode_page_token(request.page_token, 1)
+            before = int(before)
+        alerts, cursor = await asyncio.to_thread(
+            self.c.alerts.page, request.collection, request.identity_id, size, before
+        )
+        return pb.ListAlertsResponse(
+            alerts=[convert.alert_to_pb(a) for a in alerts],
+            next_page_token=codec.encode_page_token(cursor) if cursor else "",
+        )
+
+    @unary
+    async def ListWebhookDeliveries(
+        self, request: pb.ListWebhookDeliveriesRequest, context: Any
+    ) -> pb.ListWebhookDeliveriesResponse:
+        deliveries = await asyncio.to_thread(self.c.alerts.deliveries, request.alert_id)
+        return pb.ListWebhookDeliveriesResponse(
+            deliveries=[convert.delivery_to_pb(x) for x in deliveries]
+        )
+
     async def Recognize(
         self, request_iterator: Any, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.RecognizeResponse]:

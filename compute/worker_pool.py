@@ -7,12 +7,13 @@ import logging
 import os
 import threading
 import traceback
+from collections.abc import Callable
 
 import torch
 
 from facerec.compute.config import ComputeConfig
 from facerec.compute.detector import Detector
-from facerec.compute.domain import Job, JobError
+from facerec.compute.domain import Alert, Job, JobError
 from facerec.compute.embedder import Embedder
 from facerec.compute.events import JobEvents
 from facerec.compute.gallery_store import GalleryStore
@@ -38,8 +39,10 @@ class WorkerPool:
         spool: PhotoSpool,
         events: JobEvents,
         embedder: Embedder,
+        on_alerts: Callable[[list[Alert]], None],
     ) -> None:
         self.cfg = cfg
+        self.on_alerts = on_alerts
         self.jobs = jobs
         self.gallery = gallery
         self.matcher = matcher
@@ -91,6 +94,7 @@ class WorkerPool:
             Detector(self.cfg.device),
             self.embedder,
             self.cfg.lease_seconds,
+            self.on_alerts,
         )
         self._ready.wait()
         while not self._stopping.is_set():

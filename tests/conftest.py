@@ -56,6 +56,8 @@ class ComputeProcess:
             "--allow-untrained",
             "--torch-threads",
             "2",
+            "--webhook-backoff-seconds",
+            "0.3",
             *self.extra,
         ]
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env)

@@ -10,18 +10,32 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Collection(_message.Message):
-    __slots__ = ("name", "description", "identity_count", "face_count", "create_time")
+    __slots__ = ("name", "description", "identity_count", "face_count", "create_time", "alert_on_match", "alert_threshold", "webhooks")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     IDENTITY_COUNT_FIELD_NUMBER: _ClassVar[int]
     FACE_COUNT_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ALERT_ON_MATCH_FIELD_NUMBER: _ClassVar[int]
+    ALERT_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOKS_FIELD_NUMBER: _ClassVar[int]
     name: str
     description: str
     identity_count: int
     face_count: int
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., identity_count: _Optional[int] = ..., face_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    alert_on_match: bool
+    alert_threshold: float
+    webhooks: _containers.RepeatedCompositeFieldContainer[Webhook]
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., identity_count: _Optional[int] = ..., face_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., alert_on_match: _Optional[bool] = ..., alert_threshold: _Optional[float] = ..., webhooks: _Optional[_Iterable[_Union[Webhook, _Mapping]]] = ...) -> None: ...
+
+class Webhook(_message.Message):
+    __slots__ = ("id", "url")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    url: str
+    def __init__(self, id: _Optional[int] = ..., url: _Optional[str] = ...) -> None: ...
 
 class GalleryFace(_message.Message):
     __slots__ = ("id", "model_id", "source_job_id", "create_time")

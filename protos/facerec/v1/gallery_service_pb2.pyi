@@ -9,12 +9,26 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateCollectionRequest(_message.Message):
-    __slots__ = ("name", "description")
+    __slots__ = ("name", "description", "alert_on_match", "alert_threshold", "webhooks")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ALERT_ON_MATCH_FIELD_NUMBER: _ClassVar[int]
+    ALERT_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOKS_FIELD_NUMBER: _ClassVar[int]
     name: str
     description: str
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+    alert_on_match: bool
+    alert_threshold: float
+    webhooks: _containers.RepeatedCompositeFieldContainer[WebhookSpec]
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., alert_on_match: _Optional[bool] = ..., alert_threshold: _Optional[float] = ..., webhooks: _Optional[_Iterable[_Union[WebhookSpec, _Mapping]]] = ...) -> None: ...
+
+class WebhookSpec(_message.Message):
+    __slots__ = ("url", "secret")
+    URL_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    secret: str
+    def __init__(self, url: _Optional[str] = ..., secret: _Optional[str] = ...) -> None: ...
 
 class CreateCollectionResponse(_message.Message):
     __slots__ = ("collection",)

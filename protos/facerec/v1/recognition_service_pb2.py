@@ -22,46 +22,59 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from facerec.v1 import alert_pb2 as facerec_dot_v1_dot_alert__pb2
 from facerec.v1 import job_pb2 as facerec_dot_v1_dot_job__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$facerec/v1/recognition_service.proto\x12\nfacerec.v1\x1a\x14\x66\x61\x63\x65rec/v1/job.proto\"S\n\x10SubmitJobRequest\x12#\n\x04spec\x18\x01 \x01(\x0b\x32\x13.facerec.v1.JobSpecH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"1\n\x11SubmitJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.facerec.v1.Job\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\".\n\x0eGetJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.facerec.v1.Job\"^\n\x0fListJobsRequest\x12$\n\x06states\x18\x01 \x03(\x0e\x32\x14.facerec.v1.JobState\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"J\n\x10ListJobsResponse\x12\x1d\n\x04jobs\x18\x01 \x03(\x0b\x32\x0f.facerec.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"1\n\x11\x43\x61ncelJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.facerec.v1.Job\"!\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"X\n\x10WatchJobResponse\x12&\n\x04type\x18\x01 \x01(\x0e\x32\x18.facerec.v1.JobEventType\x12\x1c\n\x03job\x18\x02 \x01(\x0b\x32\x0f.facerec.v1.Job\"/\n\nPhotoStart\x12!\n\x04spec\x18\x01 \x01(\x0b\x32\x13.facerec.v1.JobSpec\"\n\n\x08PhotoEnd\"\x8f\x01\n\x10RecognizeRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\'\n\x05start\x18\x02 \x01(\x0b\x32\x16.facerec.v1.PhotoStartH\x00\x12\x0f\n\x05\x63hunk\x18\x03 \x01(\x0cH\x00\x12#\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x14.facerec.v1.PhotoEndH\x00\x42\t\n\x07payload\"/\n\x0eRecognizeError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"~\n\x11RecognizeResponse\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x1e\n\x03job\x18\x02 \x01(\x0b\x32\x0f.facerec.v1.JobH\x00\x12+\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1a.facerec.v1.RecognizeErrorH\x00\x42\t\n\x07outcome2\xc9\x03\n\x12RecognitionService\x12J\n\tSubmitJob\x12\x1c.facerec.v1.SubmitJobRequest\x1a\x1d.facerec.v1.SubmitJobResponse(\x01\x12?\n\x06GetJob\x12\x19.facerec.v1.GetJobRequest\x1a\x1a.facerec.v1.GetJobResponse\x12\x45\n\x08ListJobs\x12\x1b.facerec.v1.ListJobsRequest\x1a\x1c.facerec.v1.ListJobsResponse\x12H\n\tCancelJob\x12\x1c.facerec.v1.CancelJobRequest\x1a\x1d.facerec.v1.CancelJobResponse\x12G\n\x08WatchJob\x12\x1b.facerec.v1.WatchJobRequest\x1a\x1c.facerec.v1.WatchJobResponse0\x01\x12L\n\tRecognize\x12\x1c.facerec.v1.RecognizeRequest\x1a\x1d.facerec.v1.RecognizeResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$facerec/v1/recognition_service.proto\x12\nfacerec.v1\x1a\x16\x66\x61\x63\x65rec/v1/alert.proto\x1a\x14\x66\x61\x63\x65rec/v1/job.proto\"U\n\x12WatchAlertsRequest\x12\x16\n\x0e\x61\x66ter_alert_id\x18\x01 \x01(\x03\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\x13\n\x0bidentity_id\x18\x03 \x01(\t\"7\n\x13WatchAlertsResponse\x12 \n\x05\x61lert\x18\x01 \x01(\x0b\x32\x11.facerec.v1.Alert\"c\n\x11ListAlertsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x13\n\x0bidentity_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\r\x12\x12\n\npage_token\x18\x04 \x01(\t\"P\n\x12ListAlertsResponse\x12!\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x11.facerec.v1.Alert\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"0\n\x1cListWebhookDeliveriesRequest\x12\x10\n\x08\x61lert_id\x18\x01 \x01(\x03\"P\n\x1dListWebhookDeliveriesResponse\x12/\n\ndeliveries\x18\x01 \x03(\x0b\x32\x1b.facerec.v1.WebhookDelivery\"S\n\x10SubmitJobRequest\x12#\n\x04spec\x18\x01 \x01(\x0b\x32\x13.facerec.v1.JobSpecH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"1\n\x11SubmitJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.facerec.v1.Job\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\".\n\x0eGetJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.facerec.v1.Job\"^\n\x0fListJobsRequest\x12$\n\x06states\x18\x01 \x03(\x0e\x32\x14.facerec.v1.JobState\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"J\n\x10ListJobsResponse\x12\x1d\n\x04jobs\x18\x01 \x03(\x0b\x32\x0f.facerec.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"1\n\x11\x43\x61ncelJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.facerec.v1.Job\"!\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"X\n\x10WatchJobResponse\x12&\n\x04type\x18\x01 \x01(\x0e\x32\x18.facerec.v1.JobEventType\x12\x1c\n\x03job\x18\x02 \x01(\x0b\x32\x0f.facerec.v1.Job\"/\n\nPhotoStart\x12!\n\x04spec\x18\x01 \x01(\x0b\x32\x13.facerec.v1.JobSpec\"\n\n\x08PhotoEnd\"\x8f\x01\n\x10RecognizeRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\'\n\x05start\x18\x02 \x01(\x0b\x32\x16.facerec.v1.PhotoStartH\x00\x12\x0f\n\x05\x63hunk\x18\x03 \x01(\x0cH\x00\x12#\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x14.facerec.v1.PhotoEndH\x00\x42\t\n\x07payload\"/\n\x0eRecognizeError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"~\n\x11RecognizeResponse\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x1e\n\x03job\x18\x02 \x01(\x0b\x32\x0f.facerec.v1.JobH\x00\x12+\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1a.facerec.v1.RecognizeErrorH\x00\x42\t\n\x07outcome2\xd6\x05\n\x12RecognitionService\x12J\n\tSubmitJob\x12\x1c.facerec.v1.SubmitJobRequest\x1a\x1d.facerec.v1.SubmitJobResponse(\x01\x12?\n\x06GetJob\x12\x19.facerec.v1.GetJobRequest\x1a\x1a.facerec.v1.GetJobResponse\x12\x45\n\x08ListJobs\x12\x1b.facerec.v1.ListJobsRequest\x1a\x1c.facerec.v1.ListJobsResponse\x12H\n\tCancelJob\x12\x1c.facerec.v1.CancelJobRequest\x1a\x1d.facerec.v1.CancelJobResponse\x12G\n\x08WatchJob\x12\x1b.facerec.v1.WatchJobRequest\x1a\x1c.facerec.v1.WatchJobResponse0\x01\x12L\n\tRecognize\x12\x1c.facerec.v1.RecognizeRequest\x1a\x1d.facerec.v1.RecognizeResponse(\x01\x30\x01\x12P\n\x0bWatchAlerts\x12\x1e.facerec.v1.WatchAlertsRequest\x1a\x1f.facerec.v1.WatchAlertsResponse0\x01\x12K\n\nListAlerts\x12\x1d.facerec.v1.ListAlertsRequest\x1a\x1e.facerec.v1.ListAlertsResponse\x12l\n\x15ListWebhookDeliveries\x12(.facerec.v1.ListWebhookDeliveriesRequest\x1a).facerec.v1.ListWebhookDeliveriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'facerec.v1.recognition_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SUBMITJOBREQUEST']._serialized_start=74
-  _globals['_SUBMITJOBREQUEST']._serialized_end=157
-  _globals['_SUBMITJOBRESPONSE']._serialized_start=159
-  _globals['_SUBMITJOBRESPONSE']._serialized_end=208
-  _globals['_GETJOBREQUEST']._serialized_start=210
-  _globals['_GETJOBREQUEST']._serialized_end=241
-  _globals['_GETJOBRESPONSE']._serialized_start=243
-  _globals['_GETJOBRESPONSE']._serialized_end=289
-  _globals['_LISTJOBSREQUEST']._serialized_start=291
-  _globals['_LISTJOBSREQUEST']._serialized_end=385
-  _globals['_LISTJOBSRESPONSE']._serialized_start=387
-  _globals['_LISTJOBSRESPONSE']._serialized_end=461
-  _globals['_CANCELJOBREQUEST']._serialized_start=463
-  _globals['_CANCELJOBREQUEST']._serialized_end=497
-  _globals['_CANCELJOBRESPONSE']._serialized_start=499
-  _globals['_CANCELJOBRESPONSE']._serialized_end=548
-  _globals['_WATCHJOBREQUEST']._serialized_start=550
-  _globals['_WATCHJOBREQUEST']._serialized_end=583
-  _globals['_WATCHJOBRESPONSE']._serialized_start=585
-  _globals['_WATCHJOBRESPONSE']._serialized_end=673
-  _globals['_PHOTOSTART']._serialized_start=675
-  _globals['_PHOTOSTART']._serialized_end=722
-  _globals['_PHOTOEND']._serialized_start=724
-  _globals['_PHOTOEND']._serialized_end=734
-  _globals['_RECOGNIZEREQUEST']._serialized_start=737
-  _globals['_RECOGNIZEREQUEST']._serialized_end=880
-  _globals['_RECOGNIZEERROR']._serialized_start=882
-  _globals['_RECOGNIZEERROR']._serialized_end=929
-  _globals['_RECOGNIZERESPONSE']._serialized_start=931
-  _globals['_RECOGNIZERESPONSE']._serialized_end=1057
-  _globals['_RECOGNITIONSERVICE']._serialized_start=1060
-  _globals['_RECOGNITIONSERVICE']._serialized_end=1517
+  _globals['_WATCHALERTSREQUEST']._serialized_start=98
+  _globals['_WATCHALERTSREQUEST']._serialized_end=183
+  _globals['_WATCHALERTSRESPONSE']._serialized_start=185
+  _globals['_WATCHALERTSRESPONSE']._serialized_end=240
+  _globals['_LISTALERTSREQUEST']._serialized_start=242
+  _globals['_LISTALERTSREQUEST']._serialized_end=341
+  _globals['_LISTALERTSRESPONSE']._serialized_start=343
+  _globals['_LISTALERTSRESPONSE']._serialized_end=423
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_start=425
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_end=473
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_start=475
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_end=555
+  _globals['_SUBMITJOBREQUEST']._serialized_start=557
+  _globals['_SUBMITJOBREQUEST']._serialized_end=640
+  _globals['_SUBMITJOBRESPONSE']._serialized_start=642
+  _globals['_SUBMITJOBRESPONSE']._serialized_end=691
+  _globals['_GETJOBREQUEST']._serialized_start=693
+  _globals['_GETJOBREQUEST']._serialized_end=724
+  _globals['_GETJOBRESPONSE']._serialized_start=726
+  _globals['_GETJOBRESPONSE']._serialized_end=772
+  _globals['_LISTJOBSREQUEST']._serialized_start=774
+  _globals['_LISTJOBSREQUEST']._serialized_end=868
+  _globals['_LISTJOBSRESPONSE']._serialized_start=870
+  _globals['_LISTJOBSRESPONSE']._serialized_end=944
+  _globals['_CANCELJOBREQUEST']._serialized_start=946
+  _globals['_CANCELJOBREQUEST']._serialized_end=980
+  _globals['_CANCELJOBRESPONSE']._serialized_start=982
+  _globals['_CANCELJOBRESPONSE']._serialized_end=1031
+  _globals['_WATCHJOBREQUEST']._serialized_start=1033
+  _globals['_WATCHJOBREQUEST']._serialized_end=1066
+  _globals['_WATCHJOBRESPONSE']._serialized_start=1068
+  _globals['_WATCHJOBRESPONSE']._serialized_end=1156
+  _globals['_PHOTOSTART']._serialized_start=1158
+  _globals['_PHOTOSTART']._serialized_end=1205
+  _globals['_PHOTOEND']._serialized_start=1207
+  _globals['_PHOTOEND']._serialized_end=1217
+  _globals['_RECOGNIZEREQUEST']._serialized_start=1220
+  _globals['_RECOGNIZEREQUEST']._serialized_end=1363
+  _globals['_RECOGNIZEERROR']._serialized_start=1365
+  _globals['_RECOGNIZEERROR']._serialized_end=1412
+  _globals['_RECOGNIZERESPONSE']._serialized_start=1414
+  _globals['_RECOGNIZERESPONSE']._serialized_end=1540
+  _globals['_RECOGNITIONSERVICE']._serialized_start=1543
+  _globals['_RECOGNITIONSERVICE']._serialized_end=2269
 # @@protoc_insertion_point(module_scope)

@@ -65,6 +65,21 @@ class RecognitionServiceStub:
                 request_serializer=facerec_dot_v1_dot_recognition__service__pb2.RecognizeRequest.SerializeToString,
                 response_deserializer=facerec_dot_v1_dot_recognition__service__pb2.RecognizeResponse.FromString,
                 _registered_method=True)
+        self.WatchAlerts = channel.unary_stream(
+                '/facerec.v1.RecognitionService/WatchAlerts',
+                request_serializer=facerec_dot_v1_dot_recognition__service__pb2.WatchAlertsRequest.SerializeToString,
+                response_deserializer=facerec_dot_v1_dot_recognition__service__pb2.WatchAlertsResponse.FromString,
+                _registered_method=True)
+        self.ListAlerts = channel.unary_unary(
+                '/facerec.v1.RecognitionService/ListAlerts',
+                request_serializer=facerec_dot_v1_dot_recognition__service__pb2.ListAlertsRequest.SerializeToString,
+                response_deserializer=facerec_dot_v1_dot_recognition__service__pb2.ListAlertsResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/facerec.v1.RecognitionService/ListWebhookDeliveries',
+                request_serializer=facerec_dot_v1_dot_recognition__service__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=facerec_dot_v1_dot_recognition__service__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
 
 
 class RecognitionServiceServicer:
@@ -119,6 +134,28 @@ class RecognitionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchAlerts(self, request, context):
+        """Streams alerts after a cursor (every recorded one, then live ones), each
+        exactly once, oldest first. Never ends by itself.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlerts(self, request, context):
+        """Lists alerts, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """Lists an alert's webhook deliveries with every attempt.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RecognitionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -151,6 +188,21 @@ def add_RecognitionServiceServicer_to_server(servicer, server):
                     servicer.Recognize,
                     request_deserializer=facerec_dot_v1_dot_recognition__service__pb2.RecognizeRequest.FromString,
                     response_serializer=facerec_dot_v1_dot_recognition__service__pb2.RecognizeResponse.SerializeToString,
+            ),
+            'WatchAlerts': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchAlerts,
+                    request_deserializer=facerec_dot_v1_dot_recognition__service__pb2.WatchAlertsRequest.FromString,
+                    response_serializer=facerec_dot_v1_dot_recognition__service__pb2.WatchAlertsResponse.SerializeToString,
+            ),
+            'ListAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlerts,
+                    request_deserializer=facerec_dot_v1_dot_recognition__service__pb2.ListAlertsRequest.FromString,
+                    response_serializer=facerec_dot_v1_dot_recognition__service__pb2.ListAlertsResponse.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=facerec_dot_v1_dot_recognition__service__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=facerec_dot_v1_dot_recognition__service__pb2.ListWebhookDeliveriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -316,6 +368,87 @@ class RecognitionService:
             '/facerec.v1.RecognitionService/Recognize',
             facerec_dot_v1_dot_recognition__service__pb2.RecognizeRequest.SerializeToString,
             facerec_dot_v1_dot_recognition__service__pb2.RecognizeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/facerec.v1.RecognitionService/WatchAlerts',
+            facerec_dot_v1_dot_recognition__service__pb2.WatchAlertsRequest.SerializeToString,
+            facerec_dot_v1_dot_recognition__service__pb2.WatchAlertsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/facerec.v1.RecognitionService/ListAlerts',
+            facerec_dot_v1_dot_recognition__service__pb2.ListAlertsRequest.SerializeToString,
+            facerec_dot_v1_dot_recognition__service__pb2.ListAlertsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/facerec.v1.RecognitionService/ListWebhookDeliveries',
+            facerec_dot_v1_dot_recognition__service__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            facerec_dot_v1_dot_recognition__service__pb2.ListWebhookDeliveriesResponse.FromString,
             options,
             channel_credentials,
             insecure,
