@@ -26,10 +26,11 @@ class HttpServer:
             threads=cfg.http_threads,
             channel_timeout=max(120, int(cfg.sse_keepalive_seconds * 4)),
             ident="facerec",
-            # Bodies larger than one piece wait in a temporary file, not in memory, and the
-            # server itself refuses those far past the upload limit.
+            # Bodies larger than one piece wait in a temporary file, not in memory. The app
+            # answers uploads over the limit with a JSON 413; waitress itself refuses only
+            # bodies far past it.
             inbuf_overflow=256 * 1024,
-            max_request_body_size=cfg.max_upload_bytes + 1024 * 1024,
+            max_request_body_size=cfg.max_upload_bytes * 4 + 1024 * 1024,
         )
         self.port = self._server.effective_port
         host = cfg.http_host if ":" not in cfg.http_host else f"[{cfg.http_host}]"
