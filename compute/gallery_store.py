@@ -16,6 +16,7 @@ from facerec.compute.domain import (
     Collection,
     GalleryFace,
     Identity,
+    Webhook,
 )
 from facerec.compute.errors import AlreadyExists, InvalidArgument, NotFound
 
@@ -122,19 +123,28 @@ class GalleryStore:
         return self._collections("WHERE c.alert_on_match = 1", ())
 
     def _collections(self, where: str, args: tuple[object, ...]) -> list[Collection]:
-        rows = (
-            self.db.read()
-            .execute(
-                "SELECT c.name, c.description, c.created_at,"
-                " (SELECT COUNT(*) FROM identities i WHERE i.collection = c.name) AS identities,"
-                " (SELECT COUNT(*) FROM faces f WHERE f.collection = c.name) AS faces"
-                f" FROM collections c {where} ORDER BY c.name",
-                args,
-            )
-            .fetchall()
-        )
+        conn = self.db.read()
+        rows = conn.execute(
+            "SELECT c.name, c.description, c.created_at, c.alert_on_match, c.alert_threshold,"
+            " (SELECT COUNT(*) FROM identities i WHERE i.collection = c.name) AS identities,"
+            " (SELECT COUNT(*) FROM faces f WHERE f.collection = c.name) AS faces"
+            f" FROM collections c {where} ORDER BY c.name",
+            args,
+        ).fetchall()
+        hooks: dict[str, list[Webhook]] = {}
+        for h in conn.execute("SELECT * FROM webhooks ORDER BY id"):
+            hooks.setdefault(h["collection"], []).append(Webhook(h["id"], h["url"], h["secret"]))
         return [
-            Collection(r["name"], r["description"], r["created_at"], r["identities"], r["faces"])
+            Collection(
+                r["name"],
+                r["description"],
+                r["created_at"],
+                r["identities"],
+                r["faces"],
+                bool(r["alert_on_match"]),
+                r["alert_threshold"],
+                tuple(hooks.get(r["name"], ())),
+            )
             for r in rows
         ]
 

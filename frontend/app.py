@@ -9,7 +9,7 @@ import grpc
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from facerec.frontend import errors, gallery_api, jobs_api, ops_api, pages
+from facerec.frontend import alerts_api, errors, gallery_api, jobs_api, ops_api, pages
 from facerec.frontend.compute_client import ComputeClient
 from facerec.frontend.config import FrontendConfig
 from facerec.frontend.metrics import Metrics
@@ -26,7 +26,7 @@ def create_app(cfg: FrontendConfig | None = None) -> Flask:
     app.json.sort_keys = False
     st = FrontendState(cfg, ComputeClient(cfg), Metrics())
     app.extensions["facerec"] = st
-    for bp in (jobs_api.bp, gallery_api.bp, ops_api.bp, pages.bp):
+    for bp in (jobs_api.bp, gallery_api.bp, alerts_api.bp, ops_api.bp, pages.bp):
         app.register_blueprint(bp)
 
     @app.errorhandler(errors.ApiError)

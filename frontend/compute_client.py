@@ -91,10 +91,31 @@ class ComputeClient:
             rpb.WatchJobRequest(job_id=job_id), timeout=WATCH_DEADLINE_SECONDS
         )
 
-    def create_collection(self, name: str, description: str) -> gpb.CreateCollectionResponse:
+    def create_collection(self, req: gpb.CreateCollectionRequest) -> gpb.CreateCollectionResponse:
         _ = self.channel
-        return self.gallery.CreateCollection(
-            gpb.CreateCollectionRequest(name=name, description=description), timeout=self._t()
+        return self.gallery.CreateCollection(req, timeout=self._t())
+
+    def list_alerts(
+        self, collection: str, identity_id: str, size: int, token: str
+    ) -> rpb.ListAlertsResponse:
+        _ = self.channel
+        req = rpb.ListAlertsRequest(
+            collection=collection, identity_id=identity_id, page_size=size, page_token=token
+        )
+        return self.recognition.ListAlerts(req, timeout=self._t())
+
+    def watch_alerts(self, after: int, collection: str, identity_id: str) -> grpc.Call:
+        """A cancellable, endless stream of WatchAlertsResponse."""
+        _ = self.channel
+        req = rpb.WatchAlertsRequest(
+            after_alert_id=after, collection=collection, identity_id=identity_id
+        )
+        return self.recognition.WatchAlerts(req, timeout=WATCH_DEADLINE_SECONDS * 24)
+
+    def deliveries(self, alert_id: int) -> rpb.ListWebhookDeliveriesResponse:
+        _ = self.channel
+        return self.recognition.ListWebhookDeliveries(
+            rpb.ListWebhookDeliveriesRequest(alert_id=alert_id), timeout=self._t()
         )
 
     def list_collections(self) -> gpb.ListCollectionsResponse:

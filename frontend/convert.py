@@ -6,7 +6,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from facerec.v1 import gallery_pb2, job_pb2
+from facerec.v1 import alert_pb2, gallery_pb2, job_pb2
 
 STATES = {
     "queued": job_pb2.JOB_STATE_QUEUED,
@@ -86,6 +86,45 @@ def collection_json(c: gallery_pb2.Collection) -> dict[str, Any]:
         "identity_count": c.identity_count,
         "face_count": c.face_count,
         "created_at": _time(c.create_time),
+        "alert_on_match": c.alert_on_match,
+        "alert_threshold": _r(c.alert_threshold, 4),
+        "webhooks": [{"id": w.id, "url": w.url} for w in c.webhooks],
+    }
+
+
+def alert_json(a: alert_pb2.Alert) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "created_at": _time(a.create_time),
+        "job_id": a.job_id,
+        "collection": a.collection,
+        "identity_id": a.identity_id,
+        "name": a.name,
+        "similarity": _r(a.similarity, 4),
+        "box": [_r(a.box.x1), _r(a.box.y1), _r(a.box.x2), _r(a.box.y2)],
+        "face_index": a.face_index,
+    }
+
+
+_DELIVERY_STATES = {1: "pending", 2: "delivered", 3: "failed"}
+
+
+def delivery_json(d: alert_pb2.WebhookDelivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "alert_id": d.alert_id,
+        "url": d.url,
+        "state": _DELIVERY_STATES.get(d.state, "unspecified"),
+        "attempts": [
+            {
+                "time": _time(a.time),
+                "status_code": a.status_code,
+                "error": a.error,
+                "duration_ms": a.duration_ms,
+            }
+            for a in d.attempts
+        ],
+        "next_attempt_at": _time(d.next_attempt_time) if d.HasField("next_attempt_time") else None,
     }
 
 

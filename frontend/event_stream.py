@@ -18,6 +18,7 @@ from facerec.frontend.metrics import Metrics
 log = logging.getLogger(__name__)
 
 _END = object()
+_NOTHING = object()
 
 
 def sse(event: str, data: Any, event_id: str | None = None) -> str:
@@ -45,7 +46,7 @@ class EventStream:
         metrics: Metrics,
         max_streams: int,
         keepalive: float,
-        first_timeout: float,
+        first_timeout: float | None,
         retry_after: int,
     ) -> None:
         if metrics.add_stream(1) > max_streams:
@@ -65,7 +66,9 @@ class EventStream:
         try:
             self.call = open_call()
             threading.Thread(target=self._pump, daemon=True, name="sse-pump").start()
-            self.first = self._queue.get(timeout=first_timeout)
+            # With no first_timeout the stream may stay quiet for long (alerts): the first
+            # item is then simply the first thing sent, errors included.
+            self.first = self._queue.get(timeout=first_timeout) if first_timeout else _NOTHING
         except queue.Empty:
             self.close()
             raise ApiError(
@@ -87,6 +90,13 @@ class EventStream:
         finally:
             self._queue.put(_END)
 
+    def _next(self) -> Any:
+        """The next item, or _NOTHING when `keepalive` seconds passed without one."""
+        try:
+            return self._queue.get(timeout=self.keepalive)
+        except queue.Empty:
+            return _NOTHING
+
     def close(self) -> None:
         if self._closed:
             return
@@ -101,18 +111,16 @@ class EventStream:
             yield f"retry: {self.retry_after * 1000}\n\n"
             item = self.first
             while item is not _END:
-                if isinstance(item, grpc.RpcError):
+                if item is _NOTHING:
+                    yield ": keep-alive\n\n"
+                elif isinstance(item, grpc.RpcError):
                     if item.code() != grpc.StatusCode.CANCELLED:
                         err = from_rpc(item, self.retry_after)
                         yield sse("error", {"code": err.code, "message": err.message})
                     return
-                yield self.render(item)
-                while True:
-                    try:
-                        item = self._queue.get(timeout=self.keepalive)
-                        break
-                    except queue.Empty:
-                        yield ": keep-alive\n\n"
+                else:
+                    yield self.render(item)
+                item = self._next()
             yield sse("end", {})
         finally:
             self.close()

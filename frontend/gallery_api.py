@@ -10,6 +10,7 @@ from facerec.frontend import convert, uploads
 from facerec.frontend.errors import ApiError
 from facerec.frontend.multipart import boundary_of, parts
 from facerec.frontend.state import state
+from facerec.v1 import gallery_service_pb2 as gpb
 
 bp = Blueprint("gallery", __name__, url_prefix="/api/v1/collections")
 
@@ -28,12 +29,32 @@ def _text(body: dict[str, Any], name: str, required: bool = True) -> str:
     return value
 
 
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise ApiError(400, "BAD_FIELD", f"{name!r} must be true or false")
+    return value
+
+
 @bp.post("")
 def create_collection() -> tuple[Response, int]:
     body = _json_body()
-    resp = state().compute.create_collection(
-        _text(body, "name"), _text(body, "description", required=False)
+    req = gpb.CreateCollectionRequest(
+        name=_text(body, "name"),
+        description=_text(body, "description", required=False),
+        alert_on_match=_flag(body, "alert_on_match"),
     )
+    threshold = body.get("alert_threshold")
+    if threshold is not None:
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+            raise ApiError(400, "BAD_FIELD", "'alert_threshold' must be a number in [-1, 1]")
+        req.alert_threshold = float(threshold)
+    hooks = body.get("webhooks", [])
+    if not isinstance(hooks, list) or not all(isinstance(h, dict) for h in hooks):
+        raise ApiError(400, "BAD_FIELD", '\'webhooks\' must be a list of {"url", "secret"}')
+    for hook in hooks:
+        req.webhooks.add(url=_text(hook, "url"), secret=_text(hook, "secret"))
+    resp = state().compute.create_collection(req)
     return jsonify(convert.collection_json(resp.collection)), 201
 
 

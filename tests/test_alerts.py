@@ -59,6 +59,13 @@ def test_one_alert_for_a_watched_face_none_otherwise(api: client.Api, faces: Pat
     api.gallery.CreateCollection(gpb.CreateCollectionRequest(name=plain), timeout=10)
     enroll_person(api, plain, "Joe Biden", faces / "biden.jpg")
 
+    listed = {
+        c.name: c
+        for c in api.gallery.ListCollections(gpb.ListCollectionsRequest(), timeout=10).collections
+    }
+    assert listed[watch].alert_on_match and not listed[plain].alert_on_match
+    assert abs(listed[watch].alert_threshold - THRESHOLD) < 1e-6
+
     job = recognize(api, faces / "obama.jpg")
     (alert,) = alerts_for(api, watch)
     assert (alert.job_id, alert.identity_id, alert.name) == (job.id, obama, "Barack Obama")
@@ -131,6 +138,14 @@ def test_webhook_retries_until_delivered_with_valid_signatures(
         for r in receiver.requests:
             assert verify(SECRET, r.headers[SIGNATURE_HEADER], r.body)
             assert not verify("wrong-secret-value", r.headers[SIGNATURE_HEADER], r.body)
+        (hook,) = next(
+            c
+            for c in api.gallery.ListCollections(
+                gpb.ListCollectionsRequest(), timeout=10
+            ).collections
+            if c.name == watch
+        ).webhooks
+        assert hook.url == receiver.url and SECRET not in str(hook)
         payload = json.loads(receiver.requests[-1].body)
         assert payload["alert"]["id"] == alert.id and payload["alert"]["name"] == "Obama"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,32 @@ def test_upload_page_shows_a_refused_photo(served: ServeProcess, browser, tmp_pa
     card = page.locator("article.job")
     expect(card).to_have_attribute("data-state", "failed")
     expect(card.locator(".error")).to_contain_text("UNSUPPORTED_FORMAT")
+
+
+def test_upload_page_shows_alerts_as_they_arrive(
+    served: ServeProcess, faces: Path, browser
+) -> None:
+    url = served.url
+    watch = unique("w")
+    requests.post(
+        f"{url}/api/v1/collections",
+        timeout=30,
+        json={"name": watch, "alert_on_match": True, "alert_threshold": 0.95},
+    )
+    identity = requests.post(
+        f"{url}/api/v1/collections/{watch}/identities", json={"name": "Watched Person"}, timeout=30
+    ).json()["id"]
+    job = requests.post(
+        f"{url}/api/v1/collections/{watch}/identities/{identity}/faces",
+        files=[("image", ("o.jpg", (faces / "obama.jpg").read_bytes()))],
+        timeout=30,
+    ).json()["jobs"][0]
+    for _ in range(300):
+        if requests.get(f"{url}/api/v1/jobs/{job['id']}", timeout=30).json()["state"] != "queued":
+            break
+        time.sleep(0.1)
+    page = browser.new_page()
+    page.goto(url + "/")
+    page.set_input_files("#photos", [str(faces / "obama.jpg")])
+    page.click("button[type=submit]")
+    expect(page.locator("#alerts li", has_text="Watched Person")).to_have_count(1, timeout=60_000)

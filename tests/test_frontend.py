@@ -273,3 +273,57 @@ def test_serve_stops_cleanly_on_ctrl_c(tmp_path: Path, faces: Path) -> None:
         raise AssertionError("the front end still answers after Ctrl-C")
     except requests.ConnectionError:
         pass
+
+
+def test_alerts_over_http_resume_from_last_event_id(served: ServeProcess, faces: Path) -> None:
+    url = served.url
+    watch = unique("w")
+    bad = requests.post(
+        f"{url}/api/v1/collections",
+        timeout=TIMEOUT,
+        json={"name": watch, "alert_on_match": True, "alert_threshold": 2},
+    )
+    assert _error(bad, 400) and "alert_threshold" in bad.json()["error"]["message"]
+    bad_hook = requests.post(
+        f"{url}/api/v1/collections",
+        timeout=TIMEOUT,
+        json={
+            "name": watch,
+            "alert_on_match": True,
+            "webhooks": [{"url": "nope", "secret": "x" * 20}],
+        },
+    )
+    _error(bad_hook, 400)
+    made = requests.post(
+        f"{url}/api/v1/collections",
+        timeout=TIMEOUT,
+        json={"name": watch, "alert_on_match": True, "alert_threshold": 0.95},
+    )
+    assert made.status_code == 201 and made.json()["alert_on_match"] is True
+    identity = requests.post(
+        f"{url}/api/v1/collections/{watch}/identities", json={"name": "Obama"}, timeout=TIMEOUT
+    ).json()["id"]
+    r = requests.post(
+        f"{url}/api/v1/collections/{watch}/identities/{identity}/faces",
+        files=[("image", ("o.jpg", (faces / "obama.jpg").read_bytes()))],
+        timeout=TIMEOUT,
+    )
+    assert wait_job(url, r.json()["jobs"][0]["id"])["state"] == "succeeded"
+    jobs = [post_photo(url, faces / "obama.jpg").json()["id"] for _ in range(2)]
+    for j in jobs:
+        wait_job(url, j)
+
+    listed = requests.get(f"{url}/api/v1/alerts?collection={watch}", timeout=TIMEOUT).json()
+    assert sorted(a["job_id"] for a in listed["alerts"]) == sorted(jobs)
+    first = min(a["id"] for a in listed["alerts"])
+    with requests.get(
+        f"{url}/api/v1/alerts/events?collection={watch}",
+        stream=True,
+        headers={"Last-Event-ID": str(first)},
+        timeout=TIMEOUT,
+    ) as stream:
+        event = next(read_events(stream))
+    assert event.event == "alert" and int(event.id) > first
+    assert event.data["name"] == "Obama" and event.data["collection"] == watch
+    deliveries = requests.get(f"{url}/api/v1/alerts/{first}/deliveries", timeout=TIMEOUT)
+    assert deliveries.json() == {"deliveries": []}

@@ -121,4 +121,29 @@ document.getElementById("upload").addEventListener("submit", async (ev) => {
   statusEl.textContent = "";
 });
 
+function showAlert(alert) {
+  const list = document.getElementById("alerts");
+  if (list.querySelector(`[data-alert-id="${alert.id}"]`)) return;
+  const when = new Date(alert.created_at).toLocaleTimeString();
+  const item = el("li", { class: "alert", "data-alert-id": String(alert.id) },
+    `${when}: ${alert.name} (${alert.collection}, similarity ${alert.similarity.toFixed(3)}) in job ${alert.job_id}`);
+  list.prepend(item);
+}
+
+async function followAlerts() {
+  let after = 0;
+  try {
+    const resp = await fetch("/api/v1/alerts?page_size=10");
+    if (resp.ok) {
+      const recent = (await resp.json()).alerts;
+      recent.slice().reverse().forEach(showAlert);
+      if (recent.length) after = recent[0].id;
+    }
+  } catch (e) { /* the stream below retries by itself */ }
+  // The browser resumes from the last event id by itself after a dropped connection.
+  const source = new EventSource(`/api/v1/alerts/events?after=${after}`);
+  source.addEventListener("alert", (ev) => showAlert(JSON.parse(ev.data)));
+}
+
 loadCollections();
+followAlerts();
