@@ -1,0 +1,64 @@
+"""docker-compose.yml and the Dockerfile, checked statically (no Docker engine here)."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import yaml
+
+from facerec.compute import settings
+from facerec.compute.cli import build_parser
+from facerec.compute.config import ComputeConfig
+from facerec.frontend.config import FrontendConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_services_run_real_commands_with_known_settings() -> None:
+    services = compose()["services"]
+    assert set(services) == {"compute", "frontend"}
+    parser = build_parser()
+    known = {settings.env_name(f) for f in ComputeConfig.__dataclass_fields__}
+    known |= {settings.env_name(f) for f in FrontendConfig.__dataclass_fields__}
+    for name, svc in services.items():
+        args = parser.parse_args(svc["command"])
+        assert args.command == name
+        assert set(svc["environment"]) <= known, name
+        assert svc["build"] == "."
+
+
+def test_frontend_reaches_compute_by_service_name_and_waits_for_health() -> None:
+    services = compose()["services"]
+    compute, frontend = services["compute"], services["frontend"]
+    port = compute["environment"]["FACEREC_GRPC_PORT"]
+    assert compute["environment"]["FACEREC_GRPC_HOST"] == "0.0.0.0"
+    assert frontend["environment"]["FACEREC_GRPC_TARGET"] == f"compute:{port}"
+    assert frontend["depends_on"]["compute"]["condition"] == "service_healthy"
+    assert f"127.0.0.1:{port}" in " ".join(compute["healthcheck"]["test"])
+    http_port = frontend["environment"]["FACEREC_HTTP_PORT"]
+    assert frontend["ports"] == [f"{http_port}:{http_port}"]
+    assert compute["environment"]["FACEREC_DEVICE"].startswith("cuda")
+    (gpu,) = compute["deploy"]["resources"]["reservations"]["devices"]
+    assert gpu["capabilities"] == ["gpu"]
+
+
+def test_volumes_hold_the_data_and_the_weights() -> None:
+    doc = compose()
+    mounts = dict(v.split(":") for v in doc["services"]["compute"]["volumes"])
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert mounts == {"data": "/data", "weights": "/cache"}
+    assert "FACEREC_DATA_DIR=/data" in dockerfile and "FACEREC_CACHE_DIR=/cache" in dockerfile
+    assert set(doc["volumes"]) == {"data", "weights"}
+
+
+def test_dockerfile_copies_every_package_folder() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    copied = {shlex.split(line)[1] for line in text.splitlines() if line.startswith("COPY ")}
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    for folder in ("protos", "compute", "index", "frontend"):
+        assert folder in copied and f'"{folder}' in pyproject
