@@ -21,6 +21,7 @@ from facerec.frontend.config import FrontendConfig
 COMPUTE_FLAGS = tuple(f.name for f in dataclasses.fields(ComputeConfig))
 
 FRONTEND_FLAGS = tuple(f.name for f in dataclasses.fields(FrontendConfig))
+WEIGHT_FLAGS = ("allow_untrained", "weights_path", "weights_url", "weights_sha256", "cache_dir")
 SERVE_FRONTEND_FLAGS = tuple(f for f in FRONTEND_FLAGS if f != "grpc_target")
 
 
@@ -55,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_flags(serve, ComputeConfig, COMPUTE_FLAGS)
     settings.add_flags(serve, FrontendConfig, SERVE_FRONTEND_FLAGS)
     serve.set_defaults(func=run_serve)
+
+    onnx_cmd = sub.add_parser(
+        "export-onnx", help="write the embedder as an ONNX model, with its model id"
+    )
+    onnx_cmd.add_argument("path", type=Path, help="where to write the .onnx file")
+    settings.add_flags(onnx_cmd, ComputeConfig, WEIGHT_FLAGS)
+    onnx_cmd.set_defaults(func=run_export_onnx)
 
     client_cli.add_commands(sub)
     return parser
@@ -119,6 +127,28 @@ def _run_async(main: Coroutine[Any, Any, None]) -> int:
     except (ValueError, OSError) as exc:
         logging.getLogger("facerec").error("cannot start: %s", exc)
         return 2
+    return 0
+
+
+def run_export_onnx(args: argparse.Namespace) -> int:
+    from facerec.compute import onnx_export, weights
+    from facerec.compute.embedder import Embedder
+
+    cfg = settings.load(ComputeConfig, args)
+    try:
+        found = weights.resolve(
+            cfg.weights_path,
+            cfg.cache_dir,
+            cfg.weights_url,
+            cfg.weights_sha256,
+            cfg.allow_untrained,
+        )
+    except WeightsError as exc:
+        logging.getLogger("facerec").error("%s", exc)
+        return 2
+    embedder = Embedder(found)
+    onnx_export.export(embedder, args.path)
+    print(f"wrote {args.path} (model {embedder.model_id})")
     return 0
 
 

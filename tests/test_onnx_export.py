@@ -1,0 +1,79 @@
+"""`facerec export-onnx`: the ONNX embedder reproduces PyTorch's embeddings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime
+import torch
+from PIL import Image
+
+from facerec.compute.embedder import UNTRAINED_MODEL_ID, Embedder
+
+
+def crops(faces: Path) -> np.ndarray:
+    images = [
+        np.asarray(Image.open(p).convert("RGB"), dtype=np.float32).transpose(2, 0, 1)
+        for p in sorted((faces / "aligned").glob("*.png"))
+    ]
+    return (np.stack(images) - 127.5) / 128.0
+
+
+def test_exported_model_matches_pytorch(tmp_path: Path, faces: Path) -> None:
+    out = tmp_path / "embedder.onnx"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "facerec.compute.cli",
+            "export-onnx",
+            str(out),
+            "--allow-untrained",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "FACEREC_WEIGHTS_URL": ""},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"model {UNTRAINED_MODEL_ID}" in proc.stdout
+
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert meta["facerec_model_id"] == UNTRAINED_MODEL_ID
+    assert meta["facerec_embedding_dim"] == "512"
+
+    batch = crops(faces)
+    session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    (got,) = session.run(["embeddings"], {"crops": batch})
+    want = Embedder(None).embed(torch.from_numpy(batch))
+    cosine = (got * want).sum(axis=1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)
+    assert got.shape == (len(batch), 512)
+    assert cosine.min() >= 0.9999, cosine
+
+
+def test_export_without_weights_says_how_to_get_them(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "FACEREC_ALLOW_UNTRAINED"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "facerec.compute.cli",
+            "export-onnx",
+            str(tmp_path / "m.onnx"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, "FACEREC_WEIGHTS_URL": ""},
+    )
+    assert proc.returncode == 2 and "--allow-untrained" in proc.stderr
+    assert not (tmp_path / "m.onnx").exists()
