@@ -63,6 +63,18 @@ def job_requests(parts: Iterator[Part], fields: dict[str, str]) -> Iterator[rpb.
             yield rpb.SubmitJobRequest(spec=job_spec(fields))
             for data in _file_chunks(parts):
                 yield rpb.SubmitJobRequest(chunk=data)
+            # The job is queued only when this stream ends: anything after the image
+            # would be silently lost, so it cancels the upload instead.
+            for rest in parts:
+                if isinstance(rest, FormField):
+                    raise ApiError(
+                        400,
+                        "FIELD_AFTER_IMAGE",
+                        f"field {rest.name!r} came after the image; send fields first (or in"
+                        " the query string)",
+                    )
+                if isinstance(rest, FileStart):
+                    raise ApiError(400, "ONE_IMAGE_PER_JOB", "send one image per job")
             return
     raise ApiError(400, "IMAGE_REQUIRED", "the multipart field 'image' with a photo is required")
 

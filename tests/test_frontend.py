@@ -327,3 +327,29 @@ def test_alerts_over_http_resume_from_last_event_id(served: ServeProcess, faces:
     assert event.data["name"] == "Obama" and event.data["collection"] == watch
     deliveries = requests.get(f"{url}/api/v1/alerts/{first}/deliveries", timeout=TIMEOUT)
     assert deliveries.json() == {"deliveries": []}
+
+
+def test_fields_after_the_image_cancel_the_upload(served: ServeProcess, faces: Path) -> None:
+    url = served.url
+
+    def count() -> int:
+        return len(requests.get(f"{url}/api/v1/jobs?page_size=500", timeout=TIMEOUT).json()["jobs"])
+
+    before = count()
+    files = [("image", ("o.jpg", (faces / "obama.jpg").read_bytes())), ("collection", (None, "x"))]
+    late = requests.post(f"{url}/api/v1/jobs", files=files, timeout=TIMEOUT)
+    assert "after the image" in _error(late, 400, "FIELD_AFTER_IMAGE")
+    two = requests.post(
+        f"{url}/api/v1/jobs",
+        timeout=TIMEOUT,
+        files=[("image", ("a.jpg", b"x")), ("image", ("b.jpg", b"y"))],
+    )
+    _error(two, 400, "ONE_IMAGE_PER_JOB")
+    time.sleep(0.5)
+    assert count() == before
+    in_query = requests.post(
+        f"{url}/api/v1/jobs?top_k=2",
+        timeout=TIMEOUT,
+        files=[("image", ("o.jpg", (faces / "obama2.jpg").read_bytes()))],
+    )
+    assert in_query.status_code == 202
