@@ -15,6 +15,8 @@ setup:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[dev]'
+	@# The Node.js client example; npm 11 runs no install scripts unless approved.
+	cd clients/node && npm ci --no-audit --no-fund
 
 
 ## Regenerates the committed Python code from protos/.
@@ -36,4 +38,5 @@ lint:
 	$(BIN)/ruff format --check .
 
 test: lint proto-check
+	cd clients/node && npm test --silent
 	$(BIN)/python -m pytest -q
