@@ -59,7 +59,8 @@ class Api:
         job = None
         for event in self.watch(job_id):
             job = event.job
-        assert job is not None
+        if job is None:  # the server always sends a snapshot first; this is a broken stream
+            raise RuntimeError(f"the watch of job {job_id} ended without any event")
         return job
 
     def ensure_collection(self, name: str) -> None:
