@@ -38,8 +38,11 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
         stream = aiter(request_iterator)
         first = await uploads.first_message(stream, "spec")
         spec = convert.spec_from_pb(first.spec)
-        spec = await asyncio.to_thread(self.c.submitter.validate, spec)
-        existing = await asyncio.to_thread(self.c.submitter.existing, spec)
+        if self.c.submitter.needs_store(spec):
+            spec, existing = await asyncio.to_thread(self.c.submitter.prepare, spec)
+        else:
+            self.c.submitter.check_ranges(spec)
+            existing = None
         if existing is not None:
             return pb.SubmitJobResponse(job=self._job(existing))
         upload = self.c.spool.upload(self.c.cfg.max_photo_bytes)

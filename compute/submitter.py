@@ -43,6 +43,23 @@ class Submitter:
 
     def validate(self, spec: d.JobSpec) -> d.JobSpec:
         """Checks ranges and that the collection exists and suits the model."""
+        self.check_ranges(spec)
+        if spec.collection:
+            self.gallery.get_collection(spec.collection)
+            self.matcher.check_model(spec.collection, self.model_id)
+        return spec
+
+    def needs_store(self, spec: d.JobSpec) -> bool:
+        """Whether accepting `spec` reads the database (collection checks, idempotency)."""
+        return bool(spec.collection or spec.request_id)
+
+    def prepare(self, spec: d.JobSpec) -> tuple[d.JobSpec, d.Job | None]:
+        """Validates a spec and finds the job already submitted under its request_id."""
+        return self.validate(spec), self.existing(spec)
+
+    @staticmethod
+    def check_ranges(spec: d.JobSpec) -> None:
+        """The checks that need no database."""
         if not 1 <= spec.top_k <= d.MAX_TOP_K:
             raise InvalidArgument(f"top_k must be between 1 and {d.MAX_TOP_K} (got {spec.top_k})")
         if not -1.0 <= spec.min_similarity <= 1.0:
@@ -59,10 +76,6 @@ class Submitter:
             )
         if len(spec.request_id) > d.MAX_REQUEST_ID:
             raise InvalidArgument(f"request_id is longer than {d.MAX_REQUEST_ID} characters")
-        if spec.collection:
-            self.gallery.get_collection(spec.collection)
-            self.matcher.check_model(spec.collection, self.model_id)
-        return spec
 
     def enrollment_spec(self, identity_id: str, priority: int, request_id: str) -> d.JobSpec:
         identity = self.gallery.get_identity(identity_id)
