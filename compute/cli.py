@@ -81,8 +81,16 @@ def run_frontend(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Terminated(Exception):
+    """SIGTERM reached this process only (e.g. `docker stop`)."""
+
+
 def _interrupt() -> None:
     raise KeyboardInterrupt
+
+
+def _terminate() -> None:
+    raise _Terminated
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -103,7 +111,7 @@ def run_serve(args: argparse.Namespace) -> int:
     elif ":" in host:
         host = f"[{host}]"
     front = HttpServer(dataclasses.replace(front_cfg, grpc_target=f"{host}:{port}"))
-    signal.signal(signal.SIGTERM, lambda *_: _interrupt())
+    signal.signal(signal.SIGTERM, lambda *_: _terminate())
     front.start()
     print(f"facerec is running at {front.url} (Ctrl-C stops it)", flush=True)
     try:
@@ -112,10 +120,14 @@ def run_serve(args: argparse.Namespace) -> int:
         logging.getLogger("facerec").error("the compute server stopped; stopping")
         return 1
     except KeyboardInterrupt:
+        # Ctrl-C reached the whole process group: the child is already stopping.
+        front.stop()
+        child.wait(compute_cfg.shutdown_grace_seconds + 15)
         return 0
-    finally:
+    except _Terminated:
         front.stop()
         child.stop()
+        return 0
 
 
 def _run_async(main: Coroutine[Any, Any, None]) -> int:

@@ -85,6 +85,15 @@ class ComputeChild:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def wait(self, timeout: float) -> int | None:
+        """Waits for the child to exit by itself; stops it when it does not in time."""
+        if self.proc is None:
+            return None
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return self.stop()
+
     def stop(self, timeout: float | None = None) -> int | None:
         """SIGTERM (graceful: running jobs finish), then SIGKILL after `timeout`."""
         if self.proc is None:

@@ -84,6 +84,12 @@ async def serve(
         await stop.wait()
         log.info("shutting down: finishing running work (up to %.0fs)", cfg.shutdown_grace_seconds)
     finally:
+        # Shutdown is under way and bounded by the grace period: later signals (a second
+        # Ctrl-C, the SIGTERM of a supervising `facerec serve`) must not interrupt it.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+                signal.signal(sig, signal.SIG_IGN)
         if on_stop is not None:
             on_stop()
         await health_servicer.enter_graceful_shutdown()

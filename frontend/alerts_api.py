@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from facerec.frontend import convert
 from facerec.frontend.errors import ApiError
-from facerec.frontend.event_stream import EventStream, sse
+from facerec.frontend.event_stream import EventStream
 from facerec.frontend.state import state
 
 bp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts")
@@ -53,7 +53,7 @@ def events() -> Response:
     s.compute.list_alerts(collection, identity_id, 1, "")
     stream = EventStream(
         lambda: s.compute.watch_alerts(after, collection, identity_id),
-        lambda resp: sse("alert", convert.alert_json(resp.alert), str(resp.alert.id)),
+        convert.alert_event_sse,
         s.metrics,
         s.cfg.max_event_streams,
         s.cfg.sse_keepalive_seconds,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 
@@ -9,6 +10,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from facerec.frontend.config import FrontendConfig
+from facerec.frontend.uploads import NewPhoto, Piece, UploadSpec
 from facerec.v1 import gallery_service_pb2 as gpb
 from facerec.v1 import gallery_service_pb2_grpc as ggrpc
 from facerec.v1 import job_pb2
@@ -25,6 +27,31 @@ _CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
 ]
 WATCH_DEADLINE_SECONDS = 3600.0
+
+
+class _RefusedUploadNoise(logging.Filter):
+    """grpc logs a traceback whenever a request iterator raises; the front end raises on
+    purpose to cancel an upload it refused (and answers the client with the reason)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Exception iterating requests!"
+
+
+logging.getLogger("grpc._channel").addFilter(_RefusedUploadNoise())
+
+
+def _job_spec(spec: UploadSpec) -> job_pb2.JobSpec:
+    pb = job_pb2.JobSpec(
+        collection=spec.collection,
+        top_k=spec.top_k,
+        priority=spec.priority,
+        request_id=spec.request_id,
+    )
+    if spec.min_similarity is not None:
+        pb.min_similarity = spec.min_similarity
+    if spec.min_detection_score is not None:
+        pb.min_detection_score = spec.min_detection_score
+    return pb
 
 
 class ComputeClient:
@@ -65,9 +92,18 @@ class ComputeClient:
             return False, "compute is starting (models not loaded yet)"
         return True, "ready"
 
-    def submit(self, requests: Iterator[rpb.SubmitJobRequest]) -> job_pb2.Job:
+    def submit(self, pieces: Iterator[Piece]) -> job_pb2.Job:
+        """SubmitJob from an UploadSpec followed by the photo's bytes."""
+
+        def requests() -> Iterator[rpb.SubmitJobRequest]:
+            for piece in pieces:
+                if isinstance(piece, UploadSpec):
+                    yield rpb.SubmitJobRequest(spec=_job_spec(piece))
+                else:
+                    yield rpb.SubmitJobRequest(chunk=piece)
+
         _ = self.channel
-        return self.recognition.SubmitJob(requests, timeout=self.cfg.upload_timeout_seconds).job
+        return self.recognition.SubmitJob(requests(), timeout=self.cfg.upload_timeout_seconds).job
 
     def get_job(self, job_id: str) -> job_pb2.Job:
         _ = self.channel
@@ -91,7 +127,22 @@ class ComputeClient:
             rpb.WatchJobRequest(job_id=job_id), timeout=WATCH_DEADLINE_SECONDS
         )
 
-    def create_collection(self, req: gpb.CreateCollectionRequest) -> gpb.CreateCollectionResponse:
+    def create_collection(
+        self,
+        name: str,
+        description: str,
+        alert_on_match: bool,
+        alert_threshold: float | None,
+        webhooks: list[tuple[str, str]],
+    ) -> gpb.CreateCollectionResponse:
+        req = gpb.CreateCollectionRequest(
+            name=name,
+            description=description,
+            alert_on_match=alert_on_match,
+            webhooks=[gpb.WebhookSpec(url=u, secret=s) for u, s in webhooks],
+        )
+        if alert_threshold is not None:
+            req.alert_threshold = alert_threshold
         _ = self.channel
         return self.gallery.CreateCollection(req, timeout=self._t())
 
@@ -151,9 +202,19 @@ class ComputeClient:
             gpb.DeleteIdentityRequest(identity_id=identity_id), timeout=self._t()
         )
 
-    def enroll(self, requests: Iterator[gpb.EnrollFacesRequest]) -> gpb.EnrollFacesResponse:
+    def enroll(self, identity_id: str, pieces: Iterator[Piece]) -> gpb.EnrollFacesResponse:
+        """EnrollFaces from NewPhoto markers each followed by a photo's bytes."""
+
+        def requests() -> Iterator[gpb.EnrollFacesRequest]:
+            yield gpb.EnrollFacesRequest(spec=gpb.EnrollFacesSpec(identity_id=identity_id))
+            for piece in pieces:
+                if isinstance(piece, NewPhoto):
+                    yield gpb.EnrollFacesRequest(photo_start=gpb.EnrollPhotoStart())
+                else:
+                    yield gpb.EnrollFacesRequest(chunk=piece)
+
         _ = self.channel
-        return self.gallery.EnrollFaces(requests, timeout=self.cfg.upload_timeout_seconds)
+        return self.gallery.EnrollFaces(requests(), timeout=self.cfg.upload_timeout_seconds)
 
     def delete_face(self, face_id: int) -> None:
         _ = self.channel

@@ -6,7 +6,8 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from facerec.v1 import alert_pb2, gallery_pb2, job_pb2
+from facerec.frontend.sse import sse
+from facerec.v1 import alert_pb2, gallery_pb2, job_pb2, recognition_service_pb2
 
 STATES = {
     "queued": job_pb2.JOB_STATE_QUEUED,
@@ -145,3 +146,16 @@ def identity_json(i: gallery_pb2.Identity) -> dict[str, Any]:
             for f in i.faces
         ],
     }
+
+
+_EVENT_NAMES = {1: "snapshot", 2: "state_changed", 3: "faces_detected"}
+
+
+def job_event_sse(resp: recognition_service_pb2.WatchJobResponse) -> str:
+    """A WatchJob event as a server-sent event named by its type."""
+    return sse(_EVENT_NAMES.get(resp.type, "update"), job_json(resp.job))
+
+
+def alert_event_sse(resp: recognition_service_pb2.WatchAlertsResponse) -> str:
+    """An alert as a server-sent event whose id is the alert id (for Last-Event-ID)."""
+    return sse("alert", alert_json(resp.alert), str(resp.alert.id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -14,20 +13,12 @@ from flask import Response
 
 from facerec.frontend.errors import ApiError, from_rpc
 from facerec.frontend.metrics import Metrics
+from facerec.frontend.sse import sse
 
 log = logging.getLogger(__name__)
 
 _END = object()
 _NOTHING = object()
-
-
-def sse(event: str, data: Any, event_id: str | None = None) -> str:
-    lines = []
-    if event_id is not None:
-        lines.append(f"id: {event_id}")
-    lines.append(f"event: {event}")
-    lines.append(f"data: {json.dumps(data, separators=(',', ':'))}")
-    return "\n".join(lines) + "\n\n"
 
 
 class EventStream:

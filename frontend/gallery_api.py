@@ -10,7 +10,6 @@ from facerec.frontend import convert, uploads
 from facerec.frontend.errors import ApiError
 from facerec.frontend.multipart import boundary_of, parts
 from facerec.frontend.state import state
-from facerec.v1 import gallery_service_pb2 as gpb
 
 bp = Blueprint("gallery", __name__, url_prefix="/api/v1/collections")
 
@@ -39,22 +38,21 @@ def _flag(body: dict[str, Any], name: str) -> bool:
 @bp.post("")
 def create_collection() -> tuple[Response, int]:
     body = _json_body()
-    req = gpb.CreateCollectionRequest(
-        name=_text(body, "name"),
-        description=_text(body, "description", required=False),
-        alert_on_match=_flag(body, "alert_on_match"),
-    )
     threshold = body.get("alert_threshold")
-    if threshold is not None:
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-            raise ApiError(400, "BAD_FIELD", "'alert_threshold' must be a number in [-1, 1]")
-        req.alert_threshold = float(threshold)
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, int | float)
+    ):
+        raise ApiError(400, "BAD_FIELD", "'alert_threshold' must be a number in [-1, 1]")
     hooks = body.get("webhooks", [])
     if not isinstance(hooks, list) or not all(isinstance(h, dict) for h in hooks):
         raise ApiError(400, "BAD_FIELD", '\'webhooks\' must be a list of {"url", "secret"}')
-    for hook in hooks:
-        req.webhooks.add(url=_text(hook, "url"), secret=_text(hook, "secret"))
-    resp = state().compute.create_collection(req)
+    resp = state().compute.create_collection(
+        _text(body, "name"),
+        _text(body, "description", required=False),
+        _flag(body, "alert_on_match"),
+        None if threshold is None else float(threshold),
+        [(_text(h, "url"), _text(h, "secret")) for h in hooks],
+    )
     return jsonify(convert.collection_json(resp.collection)), 201
 
 
@@ -122,7 +120,9 @@ def enroll(collection: str, identity_id: str) -> tuple[Response, int]:
     boundary = boundary_of(request.mimetype, request.mimetype_params)
     body = parts(request.stream, boundary, s.cfg.max_upload_bytes)
     resp = uploads.call_streaming(
-        s.compute.enroll, uploads.enroll_requests(body, identity_id), s.cfg.retry_after_seconds
+        lambda pieces: s.compute.enroll(identity_id, pieces),
+        uploads.enroll_pieces(body),
+        s.cfg.retry_after_seconds,
     )
     return jsonify({"jobs": [convert.job_json(j) for j in resp.jobs]}), 202
 

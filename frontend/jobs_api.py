@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from facerec.frontend import convert, uploads
 from facerec.frontend.errors import ApiError
-from facerec.frontend.event_stream import EventStream, sse
+from facerec.frontend.event_stream import EventStream
 from facerec.frontend.multipart import boundary_of, parts
 from facerec.frontend.state import state
 
@@ -36,7 +36,7 @@ def submit() -> Response:
         fields.setdefault("request_id", request.headers["Idempotency-Key"])
     body = parts(request.stream, boundary, s.cfg.max_upload_bytes)
     job = uploads.call_streaming(
-        s.compute.submit, uploads.job_requests(body, fields), s.cfg.retry_after_seconds
+        s.compute.submit, uploads.job_pieces(body, fields), s.cfg.retry_after_seconds
     )
     s.metrics.job_submitted()
     resp = jsonify(convert.job_json(job))
@@ -89,13 +89,9 @@ def cancel(job_id: str) -> Response:
 def events(job_id: str) -> Response:
     s = state()
 
-    def render(resp) -> str:
-        kind = {1: "snapshot", 2: "state_changed", 3: "faces_detected"}.get(resp.type, "update")
-        return sse(kind, convert.job_json(resp.job))
-
     stream = EventStream(
         lambda: s.compute.watch_job(job_id),
-        render,
+        convert.job_event_sse,
         s.metrics,
         s.cfg.max_event_streams,
         s.cfg.sse_keepalive_seconds,

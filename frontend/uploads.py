@@ -1,17 +1,18 @@
-"""Turning a multipart upload into the request stream of SubmitJob or EnrollFaces."""
+"""Turning a multipart upload into the pieces of a SubmitJob or EnrollFaces stream.
+
+The pieces are plain values; the compute client turns them into messages.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
 
 from facerec.frontend.errors import ApiError, from_rpc
 from facerec.frontend.multipart import FileChunk, FileEnd, FileStart, FormField, Part
-from facerec.v1 import gallery_service_pb2 as gpb
-from facerec.v1 import job_pb2
-from facerec.v1 import recognition_service_pb2 as rpb
 
 T = TypeVar("T")
 IMAGE_FIELD = "image"
@@ -27,20 +28,38 @@ def _number(fields: Mapping[str, str], name: str, kind: type) -> Any:
         raise ApiError(400, "BAD_FIELD", f"{name} must be a number (got {raw!r})") from None
 
 
-def job_spec(fields: Mapping[str, str]) -> job_pb2.JobSpec:
-    """A JobSpec from form fields and query parameters; compute checks the ranges."""
-    spec = job_pb2.JobSpec(
+@dataclass(frozen=True)
+class UploadSpec:
+    """What the form asked of a job; compute checks the ranges."""
+
+    collection: str = ""
+    top_k: int = 0
+    priority: int = 0
+    request_id: str = ""
+    min_similarity: float | None = None
+    min_detection_score: float | None = None
+
+
+@dataclass(frozen=True)
+class NewPhoto:
+    """Marks the start of the next photo of an enrolment."""
+
+
+Piece = UploadSpec | NewPhoto | bytes
+
+
+def job_spec(fields: Mapping[str, str]) -> UploadSpec:
+    """An UploadSpec from form fields and query parameters."""
+    spec = UploadSpec(
         collection=fields.get("collection", "").strip(),
         top_k=_number(fields, "top_k", int) or 0,
         priority=_number(fields, "priority", int) or 0,
         request_id=fields.get("request_id", "").strip(),
+        min_similarity=_number(fields, "min_similarity", float),
+        min_detection_score=_number(fields, "min_detection_score", float),
     )
     if spec.top_k < 0 or spec.priority < 0:
         raise ApiError(400, "BAD_FIELD", "top_k and priority must not be negative")
-    for name in ("min_similarity", "min_detection_score"):
-        value = _number(fields, name, float)
-        if value is not None:
-            setattr(spec, name, value)
     return spec
 
 
@@ -52,17 +71,42 @@ def _file_chunks(parts: Iterator[Part]) -> Iterator[bytes]:
             return
 
 
-def job_requests(parts: Iterator[Part], fields: dict[str, str]) -> Iterator[rpb.SubmitJobRequest]:
+def _last_held_back(pieces: Iterator[Piece]) -> Iterator[Piece]:
+    """Yields every piece but the last until `pieces` ends without an error.
+
+    Compute queues a job when the stream ends, and a stream that gRPC cancels may look
+    ended to it. Holding back the photo's last bytes until the whole body has been checked
+    means an upload refused late (a field after the image, say) arrives incomplete, and an
+    incomplete photo is never queued.
+    """
+    held: Piece | None = None
+    for piece in pieces:
+        if held is not None:
+            yield held
+        held = piece
+    if held is not None:
+        yield held
+
+
+def job_pieces(parts: Iterator[Part], fields: dict[str, str]) -> Iterator[Piece]:
     """Spec (from the fields before the image, plus `fields`), then the image's chunks."""
+    return _last_held_back(_job_pieces(parts, fields))
+
+
+def enroll_pieces(parts: Iterator[Part]) -> Iterator[Piece]:
+    """For each `image` file a NewPhoto and its chunks."""
+    return _last_held_back(_enroll_pieces(parts))
+
+
+def _job_pieces(parts: Iterator[Part], fields: dict[str, str]) -> Iterator[Piece]:
     for part in parts:
         if isinstance(part, FormField):
             fields.setdefault(part.name, part.value)
         elif isinstance(part, FileStart):
             if part.name != IMAGE_FIELD:
                 raise ApiError(400, "UNEXPECTED_FILE", f"unexpected file field {part.name!r}")
-            yield rpb.SubmitJobRequest(spec=job_spec(fields))
-            for data in _file_chunks(parts):
-                yield rpb.SubmitJobRequest(chunk=data)
+            yield job_spec(fields)
+            yield from _file_chunks(parts)
             # The job is queued only when this stream ends: anything after the image
             # would be silently lost, so it cancels the upload instead.
             for rest in parts:
@@ -79,18 +123,15 @@ def job_requests(parts: Iterator[Part], fields: dict[str, str]) -> Iterator[rpb.
     raise ApiError(400, "IMAGE_REQUIRED", "the multipart field 'image' with a photo is required")
 
 
-def enroll_requests(parts: Iterator[Part], identity_id: str) -> Iterator[gpb.EnrollFacesRequest]:
-    """Spec, then for each `image` file a photo_start and its chunks."""
-    yield gpb.EnrollFacesRequest(spec=gpb.EnrollFacesSpec(identity_id=identity_id))
+def _enroll_pieces(parts: Iterator[Part]) -> Iterator[Piece]:
     photos = 0
     for part in parts:
         if isinstance(part, FileStart):
             if part.name != IMAGE_FIELD:
                 raise ApiError(400, "UNEXPECTED_FILE", f"unexpected file field {part.name!r}")
             photos += 1
-            yield gpb.EnrollFacesRequest(photo_start=gpb.EnrollPhotoStart())
-            for data in _file_chunks(parts):
-                yield gpb.EnrollFacesRequest(chunk=data)
+            yield NewPhoto()
+            yield from _file_chunks(parts)
     if not photos:
         raise ApiError(400, "IMAGE_REQUIRED", "send one or more photos in 'image' fields")
 

@@ -353,3 +353,14 @@ def test_fields_after_the_image_cancel_the_upload(served: ServeProcess, faces: P
         files=[("image", ("o.jpg", (faces / "obama2.jpg").read_bytes()))],
     )
     assert in_query.status_code == 202
+
+
+def test_serve_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import signal
+
+    served = ServeProcess(tmp_path)
+    served.start()
+    served.proc.send_signal(signal.SIGTERM)  # what `docker stop` does: the parent only
+    assert served.proc.wait(60) == 0
+    log = served.log()
+    assert "facerec compute stopped" in log and "Traceback" not in log
