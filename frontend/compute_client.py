@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections.abc import Iterator
@@ -55,29 +54,6 @@ def _job_spec(spec: UploadSpec) -> job_pb2.JobSpec:
     return pb
 
 
-class _UploadLoop:
-    """A grpc.aio channel on an event loop thread of its own, for streaming uploads: no thread
-    is started per call, unlike the synchronous client's streaming calls."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stub: rgrpc.RecognitionServiceStub | None = None
-
-    def run(self, coro):
-        with self._lock:
-            if self._loop is None:
-                self._loop = asyncio.new_event_loop()
-                threading.Thread(target=self._loop.run_forever, name="uploads", daemon=True).start()
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
-
-    def recognition(self, target: str) -> rgrpc.RecognitionServiceStub:
-        if self._stub is None:
-            channel = grpc.aio.insecure_channel(target, _CHANNEL_OPTIONS)
-            self._stub = rgrpc.RecognitionServiceStub(channel)
-        return self._stub
-
-
 class ComputeClient:
     """Typed calls to the compute server; raises grpc.RpcError on failure."""
 
@@ -85,7 +61,6 @@ class ComputeClient:
         self.cfg = cfg
         self._lock = threading.Lock()
         self._channel: grpc.Channel | None = None
-        self._uploads = _UploadLoop()
 
     @property
     def channel(self) -> grpc.Channel:
@@ -127,19 +102,8 @@ class ComputeClient:
                 else:
                     yield rpb.SubmitJobRequest(chunk=piece)
 
-        return self._uploads.run(self._submit_async(requests()))
-
-    async def _submit_async(self, requests: Iterator[rpb.SubmitJobRequest]) -> job_pb2.Job:
-        stub = self._uploads.recognition(self.cfg.grpc_target)
-        call = stub.SubmitJob(timeout=self.cfg.upload_timeout_seconds)
-        try:
-            for message in requests:
-                await call.write(message)
-            await call.done_writing()
-            return (await call).job
-        except BaseException:
-            call.cancel()
-            raise
+        _ = self.channel
+        return self.recognition.SubmitJob(requests(), timeout=self.cfg.upload_timeout_seconds).job
 
     def get_job(self, job_id: str) -> job_pb2.Job:
         _ = self.channel
