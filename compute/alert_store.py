@@ -101,6 +101,10 @@ class AlertStore:
             )
         return alerts
 
+    def get(self, alert_id: int) -> Alert | None:
+        row = self.db.read().execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        return None if row is None else _alert(row)
+
     def after(self, after_id: int, collection: str, identity_id: str, limit: int) -> list[Alert]:
         """Alerts with id > after_id, oldest first."""
         where, args = _filters(collection, identity_id)

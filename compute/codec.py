@@ -68,3 +68,11 @@ def decode_page_token(token: str, arity: int) -> list[Any]:
         return parts
     except ValueError:
         raise InvalidArgument("page_token is not a token this server issued") from None
+
+
+def page_size(requested: int, default: int, maximum: int) -> int:
+    """A request's page size: 0 means `default`; more than `maximum` is refused."""
+    size = requested or default
+    if size > maximum:
+        raise InvalidArgument(f"page_size must be at most {maximum} (got {size})")
+    return size

@@ -64,9 +64,7 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
 
     @unary
     async def ListIdentities(self, request: Any, context: Any) -> pb.ListIdentitiesResponse:
-        size = request.page_size or DEFAULT_IDENTITY_PAGE
-        if size > MAX_IDENTITY_PAGE:
-            raise InvalidArgument(f"page_size must be at most {MAX_IDENTITY_PAGE} (got {size})")
+        size = codec.page_size(request.page_size, DEFAULT_IDENTITY_PAGE, MAX_IDENTITY_PAGE)
         after = None
         if request.page_token:
             name, identity_id = codec.decode_page_token(request.page_token, 2)

@@ -53,6 +53,10 @@ def _row_to_job(row: sqlite3.Row) -> Job:
     )
 
 
+def _load(conn: sqlite3.Connection, job_id: str) -> Job:
+    return _row_to_job(conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
+
+
 class JobStore:
     """The job queue. Every mutation of a running job is fenced by its attempt number."""
 
@@ -165,9 +169,7 @@ class JobStore:
                 " lease_expires = ?, version = version + 1, updated_at = ? WHERE id = ?",
                 (int(JobState.RUNNING), owner, now + lease_seconds, now, row["id"]),
             )
-            return _row_to_job(
-                conn.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone()
-            )
+            return _load(conn, row["id"])
 
     def heartbeat(self, job_id: str, attempt: int, lease_seconds: float) -> bool:
         """Extends a lease; False when the lease is no longer this attempt's."""
@@ -197,9 +199,7 @@ class JobStore:
                 return None
             if before_commit is not None:
                 before_commit(conn)
-            return _row_to_job(
-                conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            )
+            return _load(conn, job_id)
 
     def record_faces(
         self, job_id: str, attempt: int, faces: tuple[Face, ...], model_id: str
@@ -246,9 +246,7 @@ class JobStore:
                     job_id,
                 ),
             )
-            return _row_to_job(
-                conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            )
+            return _load(conn, job_id)
 
     def fail(self, job_id: str, attempt: int, error: JobError) -> Job | None:
         """Ends a running job FAILED for good (the photo, not the worker, is at fault)."""
@@ -262,14 +260,11 @@ class JobStore:
 
     def retry(self, job_id: str, attempt: int, error: JobError, max_attempts: int) -> Job | None:
         """Returns a running job to the queue after a crash, or fails it when out of attempts."""
-        if attempt >= max_attempts:
-            return self.fail(job_id, attempt, _exhausted(error, attempt))
-        return self._fenced_update(
-            job_id,
-            attempt,
-            "state = ?, faces = '[]', lease_owner = NULL, lease_expires = NULL",
-            (int(JobState.QUEUED),),
-        )
+        with self.db.write() as conn:
+            if not _release(conn, job_id, attempt, error, max_attempts):
+                log.info("job %s attempt %d lost its lease; result discarded", job_id, attempt)
+                return None
+            return _load(conn, job_id)
 
     def cancel(self, job_id: str) -> Job:
         with self.db.write() as conn:
@@ -287,9 +282,7 @@ class JobStore:
                 " version = version + 1, updated_at = ? WHERE id = ?",
                 (int(JobState.CANCELLED), time.time(), job_id),
             )
-            return _row_to_job(
-                conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            )
+            return _load(conn, job_id)
 
     def expire_leases(self, max_attempts: int, owner_prefix: str | None = None) -> list[Job]:
         """Requeues (or fails, when out of attempts) running jobs whose lease lapsed.
@@ -310,30 +303,10 @@ class JobStore:
                     "SELECT id, attempt FROM jobs WHERE state = ? AND lease_owner LIKE ?",
                     (int(JobState.RUNNING), owner_prefix + "%"),
                 ).fetchall()
+            lost = JobError("WORKER_LOST", "the worker stopped while processing the photo")
             for row in rows:
-                if row["attempt"] >= max_attempts:
-                    err = _exhausted(
-                        JobError("WORKER_LOST", "the worker stopped while processing the photo"),
-                        row["attempt"],
-                    )
-                    conn.execute(
-                        "UPDATE jobs SET state = ?, error_code = ?, error_message = ?,"
-                        " lease_owner = NULL, lease_expires = NULL, version = version + 1,"
-                        " updated_at = ? WHERE id = ?",
-                        (int(JobState.FAILED), err.code, err.message, now, row["id"]),
-                    )
-                else:
-                    conn.execute(
-                        "UPDATE jobs SET state = ?, faces = '[]', lease_owner = NULL,"
-                        " lease_expires = NULL, version = version + 1, updated_at = ?"
-                        " WHERE id = ?",
-                        (int(JobState.QUEUED), now, row["id"]),
-                    )
-                changed.append(
-                    _row_to_job(
-                        conn.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone()
-                    )
-                )
+                _release(conn, row["id"], row["attempt"], lost, max_attempts)
+                changed.append(_load(conn, row["id"]))
         for job in changed:
             log.warning("job %s lease lapsed; now %s", job.id, job.state.name)
         return changed
@@ -357,6 +330,25 @@ class JobStore:
             .fetchall()
         )
         return {r[0] for r in rows}
+
+
+def _release(
+    conn: sqlite3.Connection, job_id: str, attempt: int, error: JobError, max_attempts: int
+) -> bool:
+    """Inside a transaction: puts a running attempt's job back in the queue, or ends it FAILED
+    when it has had `max_attempts`. False when that attempt no longer holds the job."""
+    if attempt >= max_attempts:
+        err = _exhausted(error, attempt)
+        assignments = "state = ?, error_code = ?, error_message = ?"
+        args: tuple[object, ...] = (int(JobState.FAILED), err.code, err.message)
+    else:
+        assignments, args = "state = ?, faces = '[]'", (int(JobState.QUEUED),)
+    cur = conn.execute(
+        f"UPDATE jobs SET {assignments}, lease_owner = NULL, lease_expires = NULL,"
+        " version = version + 1, updated_at = ? WHERE id = ? AND attempt = ? AND state = ?",
+        (*args, time.time(), job_id, attempt, int(JobState.RUNNING)),
+    )
+    return cur.rowcount == 1
 
 
 def _exhausted(error: JobError, attempt: int) -> JobError:

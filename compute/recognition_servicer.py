@@ -61,9 +61,7 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
 
     @unary
     async def ListJobs(self, request: pb.ListJobsRequest, context: Any) -> pb.ListJobsResponse:
-        size = request.page_size or DEFAULT_PAGE
-        if size > MAX_PAGE:
-            raise InvalidArgument(f"page_size must be at most {MAX_PAGE} (got {size})")
+        size = codec.page_size(request.page_size, DEFAULT_PAGE, MAX_PAGE)
         states = []
         for s in request.states:
             if s not in d.JobState._value2member_map_:
@@ -104,9 +102,7 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
     async def ListAlerts(
         self, request: pb.ListAlertsRequest, context: Any
     ) -> pb.ListAlertsResponse:
-        size = request.page_size or DEFAULT_PAGE
-        if size > MAX_PAGE:
-            raise InvalidArgument(f"page_size must be at most {MAX_PAGE} (got {size})")
+        size = codec.page_size(request.page_size, DEFAULT_PAGE, MAX_PAGE)
         before = None
         if request.page_token:
             (before,) = codec.decode_page_token(request.page_token, 1)

@@ -105,11 +105,7 @@ class WebhookDispatcher:
             self._wake.set()
 
     def _attempt(self, delivery: Delivery) -> None:
-        (alert,) = [
-            a
-            for a in self.alerts.after(delivery.alert_id - 1, "", "", 1)
-            if a.id == delivery.alert_id
-        ] or [None]
+        alert = self.alerts.get(delivery.alert_id)
         if alert is None:
             return
         body = json.dumps({"type": "alert", "alert": alert_json(alert)}).encode()

@@ -5,19 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from facerec.frontend import convert
-from facerec.frontend.errors import ApiError
+from facerec.frontend.errors import ApiError, int_arg
 from facerec.frontend.event_stream import EventStream
 from facerec.frontend.state import state
 
 bp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts")
-
-
-def _int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name, "")
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        raise ApiError(400, "BAD_FIELD", f"{name} must be an integer") from None
 
 
 @bp.get("")
@@ -25,7 +17,7 @@ def list_alerts() -> Response:
     resp = state().compute.list_alerts(
         request.args.get("collection", ""),
         request.args.get("identity_id", ""),
-        _int_arg("page_size", 50),
+        int_arg(request.args, "page_size", 50),
         request.args.get("page_token", ""),
     )
     return jsonify(
@@ -42,7 +34,7 @@ def events() -> Response:
     s = state()
     header = request.headers.get("Last-Event-ID", "")
     try:
-        after = int(header) if header else _int_arg("after", 0)
+        after = int(header) if header else int_arg(request.args, "after", 0)
     except ValueError:
         raise ApiError(400, "BAD_FIELD", "Last-Event-ID must be an alert id") from None
     if after < 0:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import grpc
 from flask import Response, jsonify
 
@@ -62,3 +64,12 @@ def from_rpc(exc: grpc.RpcError, retry_after: int) -> ApiError:
     if status == 502:
         return ApiError(502, "COMPUTE_ERROR", f"the compute server failed: {details}")
     return ApiError(status, reason or code.name, details)
+
+
+def int_arg(args: Mapping[str, str], name: str, default: int) -> int:
+    """An integer query parameter; 400 when it is not one."""
+    raw = args.get(name, "")
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise ApiError(400, "BAD_FIELD", f"{name} must be an integer") from None

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from facerec.frontend import convert, uploads
-from facerec.frontend.errors import ApiError
+from facerec.frontend.errors import ApiError, int_arg
 from facerec.frontend.multipart import boundary_of, parts
 from facerec.frontend.state import state
 
@@ -78,10 +78,7 @@ def create_identity(collection: str) -> tuple[Response, int]:
 
 @bp.get("/<collection>/identities")
 def list_identities(collection: str) -> Response:
-    try:
-        size = int(request.args.get("page_size", "100"))
-    except ValueError:
-        raise ApiError(400, "BAD_FIELD", "page_size must be an integer") from None
+    size = int_arg(request.args, "page_size", 100)
     resp = state().compute.list_identities(collection, size, request.args.get("page_token", ""))
     return jsonify(
         {

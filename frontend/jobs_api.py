@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from facerec.frontend import convert, uploads
-from facerec.frontend.errors import ApiError
+from facerec.frontend.errors import ApiError, int_arg
 from facerec.frontend.event_stream import EventStream
 from facerec.frontend.multipart import boundary_of, parts
 from facerec.frontend.state import state
@@ -62,10 +62,7 @@ def list_jobs() -> Response:
             "BAD_FIELD",
             f"unknown state {unknown[0]!r}; use one of " + ", ".join(convert.STATES),
         )
-    try:
-        size = int(request.args.get("page_size", "50"))
-    except ValueError:
-        raise ApiError(400, "BAD_FIELD", "page_size must be an integer") from None
+    size = int_arg(request.args, "page_size", 50)
     if not 1 <= size <= MAX_PAGE:
         raise ApiError(400, "BAD_FIELD", f"page_size must be between 1 and {MAX_PAGE}")
     page = s.compute.list_jobs(

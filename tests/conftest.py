@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
@@ -21,6 +21,27 @@ ROOT = Path(__file__).resolve().parents[1]
 FACES = Path(os.environ.get("FACEREC_TEST_FACES", ROOT.parent / "shared" / "faces"))
 READY_DEADLINE = 120.0
 _LISTENING = re.compile(r"listening on (\S+):(\d+)")
+
+
+def wait_for_line(
+    proc: subprocess.Popen[bytes],
+    log_path: Path,
+    pattern: re.Pattern[str],
+    name: str,
+    kill: Callable[[], None],
+) -> re.Match[str]:
+    """Waits until a started process logs a line matching `pattern` (its ready line)."""
+    deadline = time.monotonic() + READY_DEADLINE
+    while time.monotonic() < deadline:
+        text = log_path.read_text(errors="replace")
+        found = pattern.search(text)
+        if found:
+            return found
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{text}")
+        time.sleep(0.1)
+    kill()
+    raise RuntimeError(f"{name} not ready in {READY_DEADLINE}s:\n{log_path.read_text()}")
 
 
 class ComputeProcess:
@@ -61,18 +82,9 @@ class ComputeProcess:
             *self.extra,
         ]
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env)
-        deadline = time.monotonic() + READY_DEADLINE
-        while time.monotonic() < deadline:
-            text = self.log_path.read_text(errors="replace")
-            found = _LISTENING.search(text)
-            if found:
-                self.target = f"{found.group(1)}:{found.group(2)}"
-                return self
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"compute exited with {self.proc.returncode}:\n{text}")
-            time.sleep(0.1)
-        self.kill()
-        raise RuntimeError(f"compute not ready in {READY_DEADLINE}s:\n{self.log()}")
+        found = wait_for_line(self.proc, self.log_path, _LISTENING, "compute", self.kill)
+        self.target = f"{found.group(1)}:{found.group(2)}"
+        return self
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -171,18 +183,9 @@ class ServeProcess:
             start_new_session=True,
         )
         pattern = _RUNNING_AT if self.command == "serve" else _FRONT_AT
-        deadline = time.monotonic() + READY_DEADLINE
-        while time.monotonic() < deadline:
-            text = self.log_path.read_text(errors="replace")
-            found = pattern.search(text)
-            if found:
-                self.url = found.group(1)
-                return self
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.command} exited with {self.proc.returncode}:\n{text}")
-            time.sleep(0.1)
-        self.kill()
-        raise RuntimeError(f"{self.command} not ready in {READY_DEADLINE}s")
+        found = wait_for_line(self.proc, self.log_path, pattern, self.command, self.kill)
+        self.url = found.group(1)
+        return self
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
