@@ -15,8 +15,10 @@ setup:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[dev]'
-	@# The Node.js client example; npm 11 runs no install scripts unless approved.
+	@# The Node.js client example and worker. npm 11 runs no install scripts unless approved;
+	@# the variable also keeps onnxruntime-node from fetching CUDA binaries with older npm.
 	cd clients/node && npm ci --no-audit --no-fund
+	cd workers/node && npm_config_onnxruntime_node_install=skip npm ci --no-audit --no-fund
 
 
 ## Regenerates the committed Python code from protos/.
@@ -39,4 +41,5 @@ lint:
 
 test: lint proto-check
 	cd clients/node && npm test --silent
+	cd workers/node && npm test --silent
 	$(BIN)/python -m pytest -q

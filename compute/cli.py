@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from facerec.compute import client_cli, settings
-from facerec.compute.config import ComputeConfig
+from facerec.compute.config import ComputeConfig, WorkerConfig
 from facerec.compute.errors import WeightsError
 from facerec.frontend.config import FrontendConfig
 
 COMPUTE_FLAGS = tuple(f.name for f in dataclasses.fields(ComputeConfig))
+WORKER_FLAGS = tuple(f.name for f in dataclasses.fields(WorkerConfig))
 
 FRONTEND_FLAGS = tuple(f.name for f in dataclasses.fields(FrontendConfig))
 WEIGHT_FLAGS = ("allow_untrained", "weights_path", "weights_url", "weights_sha256", "cache_dir")
@@ -63,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     onnx_cmd.add_argument("path", type=Path, help="where to write the .onnx file")
     settings.add_flags(onnx_cmd, ComputeConfig, WEIGHT_FLAGS)
     onnx_cmd.set_defaults(func=run_export_onnx)
+
+    worker = sub.add_parser(
+        "worker", help="run a worker that takes model tasks from a coordinator (any host)"
+    )
+    settings.add_flags(worker, WorkerConfig, WORKER_FLAGS)
+    worker.set_defaults(func=run_worker)
 
     client_cli.add_commands(sub)
     return parser
@@ -174,6 +181,41 @@ def run_compute(args: argparse.Namespace) -> int:
             tmp.replace(args.port_file)
 
     return _run_async(server.serve(settings.load(ComputeConfig, args), announce))
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    import threading
+
+    from facerec.compute.remote_worker import HelloRefused, RemoteWorker, build_runners
+
+    log = logging.getLogger("facerec")
+    cfg = settings.load(WorkerConfig, args)
+    try:
+        runners = build_runners(cfg)
+    except (WeightsError, ValueError) as exc:
+        log.error("cannot start: %s", exc)
+        return 2
+    worker = RemoteWorker(cfg, runners)
+    refused: list[str] = []
+
+    def serve() -> None:
+        try:
+            worker.run()
+        except HelloRefused as exc:
+            refused.append(str(exc))
+
+    # The session runs in a thread so that signals reach this one at once.
+    thread = threading.Thread(target=serve, name="work-session")
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: worker.stop())
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.5)
+    if refused:
+        log.error("the coordinator refused this worker: %s", refused[0])
+        return 2
+    log.info("facerec worker stopped")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from facerec.v1 import gallery_service_pb2_grpc as ggrpc
 from facerec.v1 import job_pb2
 from facerec.v1 import recognition_service_pb2 as rpb
 from facerec.v1 import recognition_service_pb2_grpc as rgrpc
+from facerec.v1 import worker_service_pb2_grpc as wgrpc
 
 CHUNK_BYTES = 256 * 1024
 DEADLINE = 30.0
@@ -26,12 +27,13 @@ def chunks(path: Path) -> Iterator[bytes]:
 
 
 class Api:
-    """Stubs for both services on one channel, with deadlines on unary calls."""
+    """Stubs for the services on one channel, with deadlines on unary calls."""
 
     def __init__(self, channel: grpc.Channel) -> None:
         self.channel = channel
         self.recognition = rgrpc.RecognitionServiceStub(channel)
         self.gallery = ggrpc.GalleryServiceStub(channel)
+        self.workers = wgrpc.WorkerServiceStub(channel)
 
     def submit(self, path: Path, spec: job_pb2.JobSpec) -> job_pb2.Job:
         def requests() -> Iterator[rpb.SubmitJobRequest]:

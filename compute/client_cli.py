@@ -14,6 +14,7 @@ from tqdm import tqdm
 from facerec.compute import client
 from facerec.v1 import gallery_service_pb2 as gpb
 from facerec.v1 import job_pb2
+from facerec.v1 import worker_service_pb2 as wpb
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 DEFAULT_TARGET = "127.0.0.1:50051"
@@ -53,6 +54,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     watch = with_target(jobs_sub.add_parser("watch", help="print a job's events until it ends"))
     watch.add_argument("job_id")
     watch.set_defaults(func=run_watch)
+
+    workers = with_target(
+        sub.add_parser("workers", help="list connected workers and the EMBED batch sizes")
+    )
+    workers.set_defaults(func=run_workers)
 
 
 def _fail(exc: grpc.RpcError) -> int:
@@ -134,4 +140,27 @@ def run_watch(args: argparse.Namespace) -> int:
             print(client.describe(args.job_id, job))
         except grpc.RpcError as exc:
             return _fail(exc)
+    return 0
+
+
+def run_workers(args: argparse.Namespace) -> int:
+    with client.connect(args.target) as api:
+        try:
+            listing = api.workers.ListWorkers(wpb.ListWorkersRequest(), timeout=10)
+        except grpc.RpcError as exc:
+            return _fail(exc)
+    for w in listing.workers:
+        print(
+            f"{w.worker_id}  {','.join(w.capabilities)}  {w.peer}  in flight"
+            f" {w.tasks_in_flight}/{w.max_tasks}  done {w.tasks_done}  failed {w.tasks_failed}"
+            f"  ({w.runtime})"
+        )
+    if not listing.workers:
+        print("no workers connected")
+    sizes = ", ".join(f"{b.batch_size}: {b.count}" for b in listing.embed_batch_sizes)
+    print(
+        f"EMBED batches by size (max {listing.max_batch_size},"
+        f" delay {listing.max_queue_delay_ms} ms): {sizes or 'none yet'};"
+        f" {listing.embed_batches_across_jobs} mixed several jobs"
+    )
     return 0

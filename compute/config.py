@@ -39,10 +39,13 @@ class ComputeConfig:
     max_photo_pixels: int = 50_000_000
     max_queued_jobs: int = 1000
     workers: int = 1
+    local_worker: bool = True
+    max_batch_size: int = 16
+    max_queue_delay_ms: int = 10
     torch_threads: int = 0
     worker_nice: int = 10
     max_attempts: int = 3
-    lease_seconds: float = 120.0
+    lease_seconds: float = 30.0
     retain_photos: bool = False
     shutdown_grace_seconds: float = 10.0
     webhook_max_attempts: int = 8
@@ -63,12 +66,17 @@ class ComputeConfig:
         "max_photo_bytes": "largest upload accepted, in bytes",
         "max_photo_pixels": "largest photo accepted, in pixels (width x height)",
         "max_queued_jobs": "queued jobs beyond which submissions get RESOURCE_EXHAUSTED",
-        "workers": "in-process worker threads",
+        "workers": "in-process worker threads (tasks the local worker runs at once)",
+        "local_worker": "run the in-process worker; --no-local-worker leaves all model work to"
+        " remote `facerec worker`s (no models are loaded here then)",
+        "max_batch_size": "most crops in one EMBED task, from any number of jobs",
+        "max_queue_delay_ms": "how long crops may wait for a fuller EMBED batch while a worker"
+        " is free and more crops are on their way",
         "torch_threads": "torch intra-op threads per worker; 0 leaves torch's default",
         "worker_nice": "CPU niceness of the worker threads (0-19), so that accepting uploads and"
         " answering requests win over model work on a shared host",
         "max_attempts": "processing attempts before a job ends FAILED",
-        "lease_seconds": "how long a worker may hold a job without a heartbeat",
+        "lease_seconds": "how long a worker may hold a task without sending anything",
         "retain_photos": "keep photos after their job ends (biometric data: off by default)",
         "shutdown_grace_seconds": "how long SIGTERM waits for running work",
         "webhook_max_attempts": "POSTs of one alert to one webhook before it is marked failed",
@@ -87,3 +95,40 @@ class ComputeConfig:
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Settings of `facerec worker`; each is also a `FACEREC_<NAME>` variable."""
+
+    coordinator: str = "127.0.0.1:50051"
+    capabilities: str = "detect,embed"
+    worker_id: str = ""
+    max_tasks: int = 1
+    max_batch_size: int = 0
+    device: str = "cpu"
+    torch_threads: int = 0
+    allow_untrained: bool = False
+    weights_path: Path | None = None
+    weights_url: str = VGGFACE2_URL
+    weights_sha256: str = VGGFACE2_SHA256
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    reconnect_max_seconds: float = 30.0
+
+    __field_docs__: ClassVar[dict[str, str]] = {
+        "coordinator": "HOST:PORT of the compute server that hands out tasks",
+        "capabilities": "comma-separated: detect (detect:mtcnn), embed (embed:<model id of the"
+        " weights>), or the full names",
+        "worker_id": "name in logs and ListWorkers; empty: <host>/<pid>",
+        "max_tasks": "tasks run at once (threads; each detect thread has its own MTCNN)",
+        "max_batch_size": "most crops per EMBED task; 0 takes the coordinator's",
+        "device": "torch device for the models: cpu, cuda or cuda:N",
+        "torch_threads": "torch intra-op threads; 0 leaves torch's default",
+        "allow_untrained": ComputeConfig.__field_docs__["allow_untrained"],
+        "weights_path": ComputeConfig.__field_docs__["weights_path"],
+        "weights_url": ComputeConfig.__field_docs__["weights_url"],
+        "weights_sha256": ComputeConfig.__field_docs__["weights_sha256"],
+        "cache_dir": ComputeConfig.__field_docs__["cache_dir"],
+        "reconnect_max_seconds": "longest wait between reconnection attempts (backoff doubles"
+        " from 0.5 s, with jitter)",
+    }

@@ -1,4 +1,4 @@
-"""The compute side's parts wired together: stores, spool, index, workers, events."""
+"""The compute side's parts wired together: stores, spool, index, dispatcher, events."""
 
 from __future__ import annotations
 
@@ -11,16 +11,18 @@ from facerec.compute import convert, weights
 from facerec.compute.alert_store import AlertStore
 from facerec.compute.config import ComputeConfig
 from facerec.compute.database import Database
+from facerec.compute.dispatcher import Dispatcher
 from facerec.compute.domain import Alert, Job, JobEvent, JobEventType, JobState
-from facerec.compute.embedder import UNTRAINED_MODEL_ID, Embedder, check_device
+from facerec.compute.embedder import UNTRAINED_MODEL_ID, Embedder, check_device, model_id_for
 from facerec.compute.events import AlertEvents, JobEvents
 from facerec.compute.gallery_store import GalleryStore
 from facerec.compute.job_store import JobStore
+from facerec.compute.local_worker import LocalWorker
 from facerec.compute.matcher import Matcher
+from facerec.compute.pipeline import Pipeline
 from facerec.compute.spool import PhotoSpool
 from facerec.compute.submitter import Submitter
 from facerec.compute.webhooks import WebhookDispatcher
-from facerec.compute.worker_pool import LOCAL_OWNER_PREFIX, WorkerPool
 from facerec.index import GalleryIndex
 from facerec.v1 import job_pb2
 
@@ -59,18 +61,26 @@ class Coordinator:
             cfg.webhook_backoff_seconds,
             cfg.webhook_timeout_seconds,
         )
-        self.embedder = Embedder(weights_file, cfg.device)
-        self.model_id = self.embedder.model_id
+        self.model_id = model_id_for(weights_file)
         self.untrained_models = frozenset({UNTRAINED_MODEL_ID})
-        self.pool = WorkerPool(
-            cfg,
+        self.pipeline = Pipeline(
             self.jobs,
             self.gallery,
             self.matcher,
             self.spool,
             self.events,
-            self.embedder,
+            self.model_id,
+            cfg.max_attempts,
+            cfg.retain_photos,
             self._alerted,
+        )
+        self.dispatcher = Dispatcher(
+            cfg, self.jobs, self.pipeline, lambda sha: self.spool.path(sha).read_bytes()
+        )
+        self.local_worker = (
+            LocalWorker(cfg, self.dispatcher, Embedder(weights_file, cfg.device))
+            if cfg.local_worker and cfg.workers > 0
+            else None
         )
         self.submitter = Submitter(
             cfg,
@@ -80,22 +90,26 @@ class Coordinator:
             self.spool,
             self.events,
             self.model_id,
-            self.pool.wake,
+            self.dispatcher.wake,
         )
         self._maintenance: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Recovers from the previous run, loads the index and starts the workers (blocking)."""
-        orphans = self.jobs.expire_leases(self.cfg.max_attempts, owner_prefix=LOCAL_OWNER_PREFIX)
+        # Every running job belongs to a coordinator; this one is the only one, so running
+        # jobs were interrupted when the previous run ended.
+        orphans = self.jobs.expire_leases(self.cfg.max_attempts, owner_prefix="")
         if orphans:
             log.warning("requeued %d jobs interrupted by the previous run", len(orphans))
         for job in orphans:
-            self.pool.release_photo(job)
+            self.pipeline.release_photo(job)
         if not self.cfg.retain_photos:
             self.spool.prune(self.jobs.active_photos())
         self.index.load()
         self.webhooks.start()
-        self.pool.start()
+        self.dispatcher.start()
+        if self.local_worker is not None:
+            self.local_worker.start()
         log.info(
             "coordinator ready: model %s, %d queued jobs",
             self.model_id,
@@ -111,19 +125,23 @@ class Coordinator:
             try:
                 expired = await asyncio.to_thread(self.jobs.expire_leases, self.cfg.max_attempts)
                 for job in expired:
-                    self.events.publish(job)
-                    self.pool.release_photo(job)
+                    self.pipeline.settled(job)
                 if expired:
-                    self.pool.wake()
+                    self.dispatcher.wake()
                 await asyncio.to_thread(self.index.snapshot)
             except Exception:
                 log.exception("maintenance failed; will retry")
 
+    def drain(self) -> None:
+        """Stops claiming jobs and lets claimed ones finish (up to the grace period)."""
+        self.dispatcher.drain(self.cfg.shutdown_grace_seconds)
+
     def stop(self) -> None:
-        """Stops the workers (waiting for running jobs) and writes index snapshots."""
+        """Stops the local worker and webhooks and writes index snapshots."""
         if self._maintenance is not None:
             self._maintenance.cancel()
-        self.pool.stop(self.cfg.shutdown_grace_seconds)
+        if self.local_worker is not None:
+            self.local_worker.stop(self.cfg.shutdown_grace_seconds)
         self.webhooks.stop()
         self.index.snapshot()
 
@@ -164,8 +182,8 @@ class Coordinator:
 
     def cancel(self, job_id: str) -> Job:
         job = self.jobs.cancel(job_id)
-        self.events.publish(job)
-        self.pool.release_photo(job)
+        self.dispatcher.withdraw(job_id)
+        self.pipeline.settled(job)
         return job
 
     async def watch(self, job_id: str) -> AsyncIterator[JobEvent]:

@@ -20,6 +20,11 @@ EMBEDDING_DIM = 512
 _VGGFACE2_CLASSES = 8631
 
 
+def model_id_for(weights: Path | None) -> str:
+    """The model id that an embedder with these weights serves."""
+    return UNTRAINED_MODEL_ID if weights is None else MODEL_ID
+
+
 def check_device(device: str) -> torch.device:
     """The torch device named by config, or a WeightsError-free ValueError saying why not."""
     dev = torch.device(device)
@@ -56,7 +61,7 @@ class Embedder:
     def __init__(self, weights: Path | None, device: str = "cpu") -> None:
         self.device = check_device(device)
         self.untrained = weights is None
-        self.model_id = UNTRAINED_MODEL_ID if weights is None else MODEL_ID
+        self.model_id = model_id_for(weights)
         if weights is None:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(UNTRAINED_SEED)

@@ -180,6 +180,15 @@ class JobStore:
             )
             return cur.rowcount == 1
 
+    def renew(self, held: list[tuple[str, int]], lease_seconds: float) -> None:
+        """Extends the leases of running jobs, each fenced by its attempt."""
+        expires = time.time() + lease_seconds
+        with self.db.write() as conn:
+            conn.executemany(
+                "UPDATE jobs SET lease_expires = ? WHERE id = ? AND attempt = ? AND state = ?",
+                [(expires, job_id, attempt, int(JobState.RUNNING)) for job_id, attempt in held],
+            )
+
     def _fenced_update(
         self,
         job_id: str,

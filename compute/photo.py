@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -118,7 +119,7 @@ def too_large(size_bytes: int, limit: int) -> InvalidArgument:
     )
 
 
-def load_rgb(path: Path) -> Image.Image:
+def load_rgb(path: Path | BinaryIO) -> Image.Image:
     """Decodes a photo as 8-bit RGB, turned upright per its EXIF orientation."""
     with Image.open(path) as img:
         upright = ImageOps.exif_transpose(img)

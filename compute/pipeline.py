@@ -1,4 +1,4 @@
-"""Processing one leased job: decode, detect, embed, then match or enrol."""
+"""The coordinator's half of a job: storing what workers found, matching, enrolling, alerts."""
 
 from __future__ import annotations
 
@@ -9,119 +9,150 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from facerec.compute import photo
 from facerec.compute.alert_store import AlertStore
-from facerec.compute.detector import Detection, Detector
 from facerec.compute.domain import Alert, Enrollment, Face, Job, JobError, JobEventType, JobKind
-from facerec.compute.embedder import Embedder
 from facerec.compute.errors import NotFound
 from facerec.compute.events import JobEvents
 from facerec.compute.gallery_store import GalleryStore
 from facerec.compute.job_store import JobStore
 from facerec.compute.matcher import Matcher
 from facerec.compute.spool import PhotoSpool
+from facerec.compute.tasks import FaceCrop, TaskError
 
 log = logging.getLogger(__name__)
 
 
-class PermanentFailure(Exception):
-    """The photo, not the worker, is at fault: retrying cannot help."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.error = JobError(code, message)
+def _face(f: FaceCrop) -> Face:
+    return Face(box=f.box, score=f.score, landmarks=f.landmarks)
 
 
-class LeaseLost(Exception):
-    """The job was cancelled or re-leased while this worker held it."""
-
-
-def _face(d: Detection) -> Face:
-    return Face(box=d.box, score=d.score, landmarks=d.landmarks)
-
-
-def _area(d: Detection) -> float:
-    return (d.box[2] - d.box[0]) * (d.box[3] - d.box[1])
+def _area(f: FaceCrop) -> float:
+    return (f.box[2] - f.box[0]) * (f.box[3] - f.box[1])
 
 
 @dataclass
 class Pipeline:
-    """Runs a job with one worker's models; results are written fenced by the attempt."""
+    """Every write is fenced by the job's attempt: a stale worker's output changes nothing."""
 
     jobs: JobStore
     gallery: GalleryStore
     matcher: Matcher
     spool: PhotoSpool
     events: JobEvents
-    detector: Detector
-    embedder: Embedder
-    lease_seconds: float
+    model_id: str
+    max_attempts: int
+    retain_photos: bool
     on_alerts: Callable[[list[Alert]], None]
 
-    def run(self, job: Job) -> Job | None:
-        """Processes `job`; returns the finished job, or None when the lease was lost.
-
-        Raises PermanentFailure for bad photos; any other exception means "retry".
-        """
-        path = self.spool.path(job.image.sha256)
-        if not path.exists():
-            raise PermanentFailure("PHOTO_MISSING", "the photo is no longer in the spool")
-        try:
-            img = photo.load_rgb(path)
-        except Exception as exc:
-            raise PermanentFailure(
-                "PHOTO_UNREADABLE", f"the photo cannot be decoded: {exc}"
-            ) from None
-        spec = job.spec
-        found = [d for d in self.detector.detect(img) if d.score >= spec.min_detection_score]
-        model_id = self.embedder.model_id
+    def detected(self, job: Job, faces: tuple[FaceCrop, ...]) -> tuple[FaceCrop, ...] | None:
+        """Stores a DETECT result; returns the faces to embed, or None when the job is over
+        (no face, or the attempt lost its lease)."""
         if job.kind is JobKind.ENROLL:
-            return self._enroll(job, img, found, model_id)
-        faces = tuple(_face(d) for d in found)
-        detected = self.jobs.record_faces(job.id, job.attempt, faces, model_id)
-        if detected is None:
-            raise LeaseLost(job.id)
-        self.events.publish(detected, JobEventType.FACES_DETECTED)
-        vectors = self.embedder.embed(self.detector.crops(img, found))
+            if not faces:
+                self.failed(
+                    job,
+                    TaskError(
+                        "NO_FACE", "no face was found in the photo, so nothing was enrolled", True
+                    ),
+                )
+                return None
+            return (max(faces, key=_area),)
+        recorded = self.jobs.record_faces(
+            job.id, job.attempt, tuple(_face(f) for f in faces), self.model_id
+        )
+        if recorded is None:
+            return None
+        self.events.publish(recorded, JobEventType.FACES_DETECTED)
+        if not faces:
+            self.finish(job, (), np.zeros((0, 512), np.float32), 0)
+            return None
+        return faces
+
+    def finish(
+        self, job: Job, faces: tuple[FaceCrop, ...], vectors: np.ndarray, found: int
+    ) -> None:
+        """Matches (or enrols) the embedded faces and ends the job SUCCEEDED."""
+        if job.kind is JobKind.ENROLL:
+            done = self._enroll(job, faces[0], vectors[0], found)
+        else:
+            done = self._recognize(job, faces, vectors)
+        if done is not None:
+            log.info("job %s %s with %d faces", job.id, done.state.name, len(done.faces))
+            self.settled(done)
+
+    def failed(self, job: Job, error: TaskError) -> Job | None:
+        """Ends the attempt: FAILED for good when permanent, else back to the queue (or
+        FAILED once out of attempts). Returns the job as it now is, None when stale."""
+        err = JobError(error.code, error.message)
+        if error.permanent:
+            done = self.jobs.fail(job.id, job.attempt, err)
+        else:
+            done = self.jobs.retry(job.id, job.attempt, err, self.max_attempts)
+        if done is not None:
+            log.info(
+                "job %s attempt %d: %s: %s -> %s",
+                job.id,
+                job.attempt,
+                error.code,
+                error.message,
+                done.state.name,
+            )
+            self.settled(done)
+        return done
+
+    def settled(self, job: Job) -> None:
+        """Tells watchers about a changed job and frees its photo when it is over."""
+        self.events.publish(job)
+        self.release_photo(job)
+
+    def release_photo(self, job: Job) -> None:
+        """Deletes a finished job's photo unless retention is on or another job needs it."""
+        if self.retain_photos or not job.state.terminal:
+            return
+        with self.spool.lock:
+            if not self.jobs.photo_in_use(job.image.sha256):
+                self.spool.delete(job.image.sha256)
+
+    def _recognize(self, job: Job, crops: tuple[FaceCrop, ...], vectors: np.ndarray) -> Job | None:
+        spec = job.spec
         matches = self.matcher.match(
-            vectors, model_id, spec.collection, spec.top_k, spec.min_similarity
+            vectors, self.model_id, spec.collection, spec.top_k, spec.min_similarity
         )
         faces = tuple(
-            Face(f.box, f.score, f.landmarks, m) for f, m in zip(faces, matches, strict=True)
+            Face(f.box, f.score, f.landmarks, m) for f, m in zip(crops, matches, strict=True)
         )
-        drafts = self.matcher.alerts(vectors, model_id, [f.box for f in faces])
+        drafts = self.matcher.alerts(vectors, self.model_id, [f.box for f in faces])
         recorded: list[Alert] = []
 
         def record_alerts(conn: sqlite3.Connection) -> None:
             recorded.extend(AlertStore.record(conn, job.id, drafts))
 
         done = self.jobs.succeed(
-            job.id, job.attempt, faces, model_id, before_commit=record_alerts if drafts else None
+            job.id,
+            job.attempt,
+            faces,
+            self.model_id,
+            before_commit=record_alerts if drafts else None,
         )
         if done is not None and recorded:
             self.on_alerts(recorded)
         return done
 
-    def _enroll(self, job: Job, img, found: list[Detection], model_id: str) -> Job | None:
-        if not found:
-            raise PermanentFailure(
-                "NO_FACE", "no face was found in the photo, so nothing was enrolled"
-            )
-        largest = max(found, key=_area)
-        vector = self.embedder.embed(self.detector.crops(img, [largest]))[0]
+    def _enroll(self, job: Job, crop: FaceCrop, vector: np.ndarray, found: int) -> Job | None:
         added = []
 
         def enroll(conn: sqlite3.Connection) -> Enrollment:
             face = self.gallery.add_face(
-                conn, job.spec.identity_id, model_id, vector, source_job_id=job.id
+                conn, job.spec.identity_id, self.model_id, vector, source_job_id=job.id
             )
             added.append(face)
-            return Enrollment(job.spec.identity_id, face.id, len(found))
+            return Enrollment(job.spec.identity_id, face.id, found)
 
         try:
-            done = self.jobs.succeed(job.id, job.attempt, (_face(largest),), model_id, enroll)
+            done = self.jobs.succeed(job.id, job.attempt, (_face(crop),), self.model_id, enroll)
         except NotFound as exc:
-            raise PermanentFailure("IDENTITY_DELETED", exc.message) from None
+            self.failed(job, TaskError("IDENTITY_DELETED", exc.message, True))
+            return None
         if done is not None and added:
             self.matcher.added(added[0], np.asarray(vector))
         return done

@@ -16,19 +16,24 @@ from facerec.compute.config import ComputeConfig
 from facerec.compute.coordinator import Coordinator
 from facerec.compute.gallery_servicer import GalleryServicer
 from facerec.compute.recognition_servicer import RecognitionServicer
+from facerec.compute.worker_servicer import WorkerServicer
 from facerec.v1 import (
     gallery_service_pb2,
     gallery_service_pb2_grpc,
     recognition_service_pb2,
     recognition_service_pb2_grpc,
+    worker_service_pb2,
+    worker_service_pb2_grpc,
 )
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+# DETECT tasks carry a whole photo, DETECT results a crop per face.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 SERVICE_NAMES = (
     recognition_service_pb2.DESCRIPTOR.services_by_name["RecognitionService"].full_name,
     gallery_service_pb2.DESCRIPTOR.services_by_name["GalleryService"].full_name,
+    worker_service_pb2.DESCRIPTOR.services_by_name["WorkerService"].full_name,
 )
 
 
@@ -63,6 +68,9 @@ async def serve(
     gallery_service_pb2_grpc.add_GalleryServiceServicer_to_server(
         GalleryServicer(coordinator), server
     )
+    worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(
+        WorkerServicer(coordinator.dispatcher), server
+    )
     port = server.add_insecure_port(f"{cfg.grpc_host}:{cfg.grpc_port}")
     if port == 0:
         raise OSError(f"cannot listen on {cfg.grpc_host}:{cfg.grpc_port}")
@@ -93,6 +101,8 @@ async def serve(
         if on_stop is not None:
             on_stop()
         await health_servicer.enter_graceful_shutdown()
-        await server.stop(cfg.shutdown_grace_seconds)
+        # Claimed jobs finish first, while remote workers are still connected.
+        await asyncio.to_thread(coordinator.drain)
+        await server.stop(1.0)
         await asyncio.to_thread(coordinator.stop)
         log.info("facerec compute stopped")

@@ -210,3 +210,112 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     server.start()
     yield server
     server.kill()
+
+
+_WORKER_CONNECTED = re.compile(r"connected to \S+ as (\S+) \(session (\S+),")
+NODE_WORKER = ROOT / "workers" / "node" / "worker.js"
+
+
+class WorkerProcess:
+    """`facerec worker` (or the Node worker) in a subprocess, ready once its session started."""
+
+    def __init__(self, workdir: Path, cmd: list[str], name: str) -> None:
+        self.workdir = workdir
+        self.cmd = cmd
+        self.name = name
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+        self.session = ""
+
+    @classmethod
+    def python(cls, workdir: Path, coordinator: str, name: str, *extra: str) -> WorkerProcess:
+        cmd = [
+            sys.executable,
+            "-m",
+            "facerec.compute.cli",
+            "worker",
+            "--coordinator",
+            coordinator,
+            "--worker-id",
+            name,
+            "--allow-untrained",
+            "--cache-dir",
+            str(workdir / "cache"),
+            "--torch-threads",
+            "2",
+            *extra,
+        ]
+        return cls(workdir, cmd, name)
+
+    @classmethod
+    def node(cls, workdir: Path, coordinator: str, name: str, model: Path) -> WorkerProcess:
+        cmd = ["node", str(NODE_WORKER), "--coordinator", coordinator, "--model", str(model)]
+        return cls(workdir, [*cmd, "--worker-id", name], name)
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"worker-{self.name}-{self.starts}.log"
+
+    def launch(self) -> WorkerProcess:
+        """Starts the process without waiting for its session."""
+        self.starts += 1
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "FACEREC_WEIGHTS_URL": ""}
+        self.proc = subprocess.Popen(
+            self.cmd, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT, env=env
+        )
+        return self
+
+    def start(self) -> WorkerProcess:
+        self.launch()
+        assert self.proc is not None
+        found = wait_for_line(self.proc, self.log_path, _WORKER_CONNECTED, self.name, self.kill)
+        self.session = found.group(2)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(30)
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[list[WorkerProcess]]:
+    """Worker processes a test starts; all killed afterwards."""
+    started: list[WorkerProcess] = []
+    yield started
+    for w in started:
+        w.kill()
+
+
+@pytest.fixture(scope="session")
+def onnx_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`facerec export-onnx` of the untrained embedder: the file and the command's output."""
+    workdir = tmp_path_factory.mktemp("onnx")
+    out = workdir / "embedder.onnx"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "facerec.compute.cli",
+            "export-onnx",
+            str(out),
+            "--allow-untrained",
+            "--cache-dir",
+            str(workdir / "cache"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "FACEREC_WEIGHTS_URL": ""},
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out, proc.stdout

@@ -9,7 +9,7 @@ import yaml
 
 from facerec.compute import settings
 from facerec.compute.cli import build_parser
-from facerec.compute.config import ComputeConfig
+from facerec.compute.config import ComputeConfig, WorkerConfig
 from facerec.frontend.config import FrontendConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,15 +21,26 @@ def compose() -> dict:
 
 def test_services_run_real_commands_with_known_settings() -> None:
     services = compose()["services"]
-    assert set(services) == {"compute", "frontend"}
+    assert set(services) == {"compute", "frontend", "worker"}
     parser = build_parser()
-    known = {settings.env_name(f) for f in ComputeConfig.__dataclass_fields__}
-    known |= {settings.env_name(f) for f in FrontendConfig.__dataclass_fields__}
+    configs = {"compute": ComputeConfig, "frontend": FrontendConfig, "worker": WorkerConfig}
     for name, svc in services.items():
         args = parser.parse_args(svc["command"])
         assert args.command == name
+        known = {settings.env_name(f) for f in configs[name].__dataclass_fields__}
         assert set(svc["environment"]) <= known, name
         assert svc["build"] == "."
+
+
+def test_extra_workers_reach_compute_and_share_the_weights() -> None:
+    services = compose()["services"]
+    compute, worker = services["compute"], services["worker"]
+    port = compute["environment"]["FACEREC_GRPC_PORT"]
+    assert worker["environment"]["FACEREC_COORDINATOR"] == f"compute:{port}"
+    assert worker["environment"]["FACEREC_DEVICE"].startswith("cuda")
+    assert worker["volumes"] == ["weights:/cache"]
+    assert worker["profiles"] == ["workers"]
+    assert worker["depends_on"]["compute"]["condition"] == "service_healthy"
 
 
 def test_frontend_reaches_compute_by_service_name_and_waits_for_health() -> None:

@@ -1,0 +1,577 @@
+"""Handing model work to workers: task leases, heartbeats, retries and dynamic batching.
+
+Jobs wait in the durable queue (SQLite) until a DETECT-capable worker has a free slot; only
+then is a job claimed, so the in-memory state here is small and rebuilt from the job table
+after a restart. A claimed job becomes one DETECT task, then one EMBED item per face; EMBED
+items from any jobs are batched together, Triton-style: a batch goes out when it is full,
+when its oldest item has waited `max_queue_delay_ms`, or at once when no DETECT task is in
+flight (no more items are coming).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from facerec.compute.config import ComputeConfig
+from facerec.compute.domain import Job
+from facerec.compute.errors import FailedPrecondition, InvalidArgument
+from facerec.compute.job_store import JobStore
+from facerec.compute.pipeline import Pipeline
+from facerec.compute.tasks import (
+    DETECT_MTCNN,
+    EMBED_PREFIX,
+    DetectOutput,
+    EmbedOutput,
+    FaceCrop,
+    Task,
+    TaskCancel,
+    TaskError,
+    TaskKind,
+    TaskOutput,
+    WorkerHello,
+)
+
+log = logging.getLogger(__name__)
+
+OWNER_PREFIX = "coordinator/"
+MAX_TASKS = 64
+MAX_BATCH = 256
+EMBEDDING_DIM = 512
+
+Deliver = Callable[[Task | TaskCancel], None]
+
+
+@dataclass
+class Session:
+    """One connected worker. `deliver` must not block: it is called with the lock held."""
+
+    id: str
+    hello: WorkerHello
+    deliver: Deliver
+    detects: bool
+    embeds: bool
+    max_batch: int
+    connected_at: float = field(default_factory=time.time)
+    held: dict[str, _Lease] = field(default_factory=dict)
+    done: int = 0
+    failed: int = 0
+    closed: bool = False
+    silent: bool = False  # let a lease expire; gets nothing new until it speaks again
+
+    @property
+    def free(self) -> int:
+        return 0 if self.closed or self.silent else self.hello.max_tasks - len(self.held)
+
+
+@dataclass
+class _Lease:
+    task: Task
+    session: Session
+    expires: float
+    jobs: dict[str, int]  # job id -> attempt
+    items: list[_EmbedItem] = field(default_factory=list)
+
+
+@dataclass
+class _EmbedItem:
+    job_id: str
+    attempt: int
+    face: int
+    crop: np.ndarray
+    queued_at: float
+
+
+@dataclass
+class _ActiveJob:
+    job: Job
+    faces: tuple[FaceCrop, ...] = ()
+    vectors: np.ndarray | None = None
+    pending: int = 0
+    found: int = 0
+
+
+@dataclass(frozen=True)
+class DispatchStats:
+    """What ListWorkers shows."""
+
+    sessions: list[Session]
+    batch_sizes: dict[int, int]
+    batches_across_jobs: int
+
+
+class Dispatcher:
+    """Leases tasks to sessions (the in-process worker and remote ones alike)."""
+
+    def __init__(
+        self, cfg: ComputeConfig, jobs: JobStore, pipeline: Pipeline, read_photo: Callable
+    ) -> None:
+        self.cfg = cfg
+        self.jobs = jobs
+        self.pipeline = pipeline
+        self.model_id = pipeline.model_id
+        self.read_photo = read_photo
+        self.lease_seconds = cfg.lease_seconds
+        self.max_batch = max(1, min(cfg.max_batch_size, MAX_BATCH))
+        self.delay = cfg.max_queue_delay_ms / 1000.0
+        self.owner = f"{OWNER_PREFIX}{os.getpid()}"
+        self._cond = threading.Condition()
+        self._dirty = False
+        self._maybe_queued = True
+        self._draining = False
+        self._stopping = False
+        self._sessions: dict[str, Session] = {}
+        self._active: dict[str, _ActiveJob] = {}
+        self._backlog: deque[Job] = deque()  # claimed, waiting for a DETECT slot
+        self._embed_queue: deque[_EmbedItem] = deque()
+        self._ids = itertools.count(1)
+        self._batch_sizes: Counter[int] = Counter()
+        self._across_jobs = 0
+        self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
+        self._renewed = 0.0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def drain(self, timeout: float) -> None:
+        """Stops claiming jobs, lets claimed ones finish for up to `timeout`, then stops."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._draining = True
+            while self._active and time.monotonic() < deadline:
+                self._cond.wait(min(0.1, max(0.0, deadline - time.monotonic())))
+            self._stopping = True
+            self._cond.notify_all()
+        self._thread.join(5)
+
+    def wake(self) -> None:
+        """A job was queued (or requeued)."""
+        with self._cond:
+            self._maybe_queued = True
+            self._notify()
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def connect(self, hello: WorkerHello, deliver: Deliver) -> Session:
+        """Registers a worker; raises InvalidArgument / FailedPrecondition for a hello that
+        cannot be served, with a message saying what to change."""
+        detects, embeds = self._check_hello(hello)
+        max_batch = min(hello.max_batch_size or self.max_batch, self.max_batch)
+        with self._cond:
+            session = Session(
+                f"s{next(self._ids)}", hello, deliver, detects, embeds, max(1, max_batch)
+            )
+            self._sessions[session.id] = session
+            self._notify()
+        log.info(
+            "worker %s connected from %s: %s, %d at once (%s)",
+            hello.worker_id,
+            hello.peer,
+            ",".join(hello.capabilities),
+            hello.max_tasks,
+            hello.runtime or "runtime not given",
+        )
+        return session
+
+    def _check_hello(self, hello: WorkerHello) -> tuple[bool, bool]:
+        if not 1 <= len(hello.worker_id) <= 128:
+            raise InvalidArgument("worker_id must be 1-128 characters", reason="BAD_HELLO")
+        if not 1 <= hello.max_tasks <= MAX_TASKS:
+            raise InvalidArgument(f"max_tasks must be 1-{MAX_TASKS}", reason="BAD_HELLO")
+        if not 0 <= hello.max_batch_size <= MAX_BATCH:
+            raise InvalidArgument(f"max_batch_size must be 0-{MAX_BATCH}", reason="BAD_HELLO")
+        if not hello.capabilities:
+            raise InvalidArgument(
+                f"a worker must offer {DETECT_MTCNN} or {EMBED_PREFIX}<model id>",
+                reason="BAD_HELLO",
+            )
+        detects = embeds = False
+        for cap in hello.capabilities:
+            if cap == DETECT_MTCNN:
+                detects = True
+            elif cap.startswith(EMBED_PREFIX):
+                offered = cap[len(EMBED_PREFIX) :]
+                if offered != self.model_id:
+                    raise FailedPrecondition(
+                        f"this coordinator serves embed:{self.model_id}, but the worker offers"
+                        f" embed:{offered}; start the worker with the coordinator's weights",
+                        reason="MODEL_MISMATCH",
+                    )
+                embeds = True
+            else:
+                raise InvalidArgument(
+                    f"unknown capability {cap!r}; use {DETECT_MTCNN} or"
+                    f" {EMBED_PREFIX}{self.model_id}",
+                    reason="BAD_HELLO",
+                )
+        return detects, embeds
+
+    def disconnect(self, session: Session) -> None:
+        """The worker is gone: its tasks go back (a new attempt for their jobs)."""
+        with self._cond:
+            session.closed = True
+            self._sessions.pop(session.id, None)
+            leases = list(session.held.values())
+            session.held.clear()
+            session.failed += len(leases)
+            self._notify()
+        log.info(
+            "worker %s disconnected (%d tasks given back)", session.hello.worker_id, len(leases)
+        )
+        for lease in leases:
+            self._fail_lease(
+                lease,
+                TaskError(
+                    "WORKER_LOST", f"worker {session.hello.worker_id} went away during the task"
+                ),
+            )
+
+    def heartbeat(self, session: Session) -> None:
+        """Extends every lease the session holds."""
+        expires = time.time() + self.lease_seconds
+        with self._cond:
+            if session.silent:
+                session.silent = False
+                self._notify()
+            for lease in session.held.values():
+                lease.expires = expires
+
+    def stats(self) -> DispatchStats:
+        with self._cond:
+            return DispatchStats(
+                sorted(self._sessions.values(), key=lambda s: s.connected_at),
+                dict(self._batch_sizes),
+                self._across_jobs,
+            )
+
+    # -- answers from workers --------------------------------------------------------------
+
+    def _take(self, session: Session, task_id: str, attempt: int) -> _Lease | None:
+        with self._cond:
+            self.heartbeat(session)
+            lease = session.held.get(task_id)
+            if lease is None or lease.task.attempt != attempt:
+                log.info(
+                    "rejected an answer from %s for task %s attempt %d: lease not held",
+                    session.hello.worker_id,
+                    task_id,
+                    attempt,
+                )
+                return None
+            del session.held[task_id]
+            self._notify()
+            return lease
+
+    def complete(self, session: Session, task_id: str, attempt: int, output: TaskOutput) -> bool:
+        """A task's result; False (and nothing changes) when the lease is not held."""
+        lease = self._take(session, task_id, attempt)
+        if lease is None:
+            return False
+        session.done += 1
+        try:
+            if lease.task.kind is TaskKind.DETECT:
+                if not isinstance(output, DetectOutput):
+                    raise TaskError("BAD_RESULT", "a DETECT task needs a detect result")
+                self._detected(lease, output)
+            else:
+                if not isinstance(output, EmbedOutput):
+                    raise TaskError("BAD_RESULT", "an EMBED task needs an embed result")
+                self._embedded(lease, _checked_vectors(output.vectors, len(lease.items)))
+        except TaskError as exc:
+            log.warning("worker %s: %s", session.hello.worker_id, exc.message)
+            session.done -= 1
+            session.failed += 1
+            self._fail_lease(lease, exc)
+        return True
+
+    def fail(self, session: Session, task_id: str, attempt: int, error: TaskError) -> bool:
+        """A task the worker could not do; False when the lease is not held."""
+        lease = self._take(session, task_id, attempt)
+        if lease is None:
+            return False
+        session.failed += 1
+        self._fail_lease(lease, error)
+        return True
+
+    def withdraw(self, job_id: str) -> None:
+        """Forgets a cancelled job; tasks holding only its work are cancelled at the worker."""
+        with self._cond:
+            self._active.pop(job_id, None)
+            self._backlog = deque(j for j in self._backlog if j.id != job_id)
+            self._embed_queue = deque(i for i in self._embed_queue if i.job_id != job_id)
+            for session in self._sessions.values():
+                for lease in session.held.values():
+                    if job_id in lease.jobs and not any(
+                        j in self._active for j in lease.jobs if j != job_id
+                    ):
+                        session.deliver(TaskCancel(lease.task.id))
+            self._notify()
+
+    def _live(self, job_id: str, attempt: int) -> _ActiveJob | None:
+        active = self._active.get(job_id)
+        return active if active is not None and active.job.attempt == attempt else None
+
+    def _detected(self, lease: _Lease, output: DetectOutput) -> None:
+        ((job_id, attempt),) = lease.jobs.items()
+        with self._cond:
+            active = self._live(job_id, attempt)
+        if active is None:
+            return
+        try:
+            to_embed = self.pipeline.detected(active.job, output.faces)
+        except Exception:
+            self._forget(job_id, attempt)
+            raise
+        with self._cond:
+            if to_embed is None:
+                self._forget_locked(job_id, attempt)
+                return
+            if self._live(job_id, attempt) is None:
+                return
+            active.faces = to_embed
+            active.found = len(output.faces)
+            active.pending = len(to_embed)
+            active.vectors = np.zeros((len(to_embed), EMBEDDING_DIM), np.float32)
+            now = time.monotonic()
+            for n, face in enumerate(to_embed):
+                self._embed_queue.append(_EmbedItem(job_id, attempt, n, face.crop, now))
+            self._notify()
+
+    def _embedded(self, lease: _Lease, vectors: np.ndarray) -> None:
+        finished: list[_ActiveJob] = []
+        with self._cond:
+            for item, vector in zip(lease.items, vectors, strict=True):
+                active = self._live(item.job_id, item.attempt)
+                if active is None or active.vectors is None:
+                    continue
+                active.vectors[item.face] = vector
+                active.pending -= 1
+                if active.pending == 0:
+                    finished.append(active)
+                    del self._active[item.job_id]
+            self._notify()
+        for active in finished:
+            assert active.vectors is not None
+            try:
+                self.pipeline.finish(active.job, active.faces, active.vectors, active.found)
+            except Exception as exc:
+                log.exception("finishing job %s failed", active.job.id)
+                self.pipeline.failed(
+                    active.job, TaskError("COORDINATOR_ERROR", f"{type(exc).__name__}: {exc}")
+                )
+                self.wake()
+
+    def _fail_lease(self, lease: _Lease, error: TaskError) -> None:
+        """Ends the attempt of every job still waiting on the lease."""
+        failed: list[Job] = []
+        with self._cond:
+            for job_id, attempt in lease.jobs.items():
+                active = self._live(job_id, attempt)
+                if active is not None:
+                    self._forget_locked(job_id, attempt)
+                    failed.append(active.job)
+        requeued = False
+        for job in failed:
+            done = self.pipeline.failed(job, error)
+            requeued |= done is not None and not done.state.terminal
+        if requeued:
+            self.wake()
+
+    def _forget(self, job_id: str, attempt: int) -> None:
+        with self._cond:
+            self._forget_locked(job_id, attempt)
+
+    def _forget_locked(self, job_id: str, attempt: int) -> None:
+        if self._live(job_id, attempt) is not None:
+            del self._active[job_id]
+        self._embed_queue = deque(
+            i for i in self._embed_queue if not (i.job_id == job_id and i.attempt == attempt)
+        )
+        self._notify()
+
+    # -- the dispatcher thread -------------------------------------------------------------
+
+    def _notify(self) -> None:
+        self._dirty = True
+        self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if self._stopping:
+                    return
+                if not self._dirty:
+                    self._cond.wait(self._wait_seconds())
+                self._dirty = False
+            try:
+                self._expire_leases()
+                self._renew_job_leases()
+                while self._dispatch_one():
+                    pass
+            except Exception:
+                log.exception("dispatching failed; will retry")
+                time.sleep(0.5)
+
+    def _wait_seconds(self) -> float:
+        wait = 1.0
+        if self._embed_queue and self._free(embeds=True):
+            wait = min(wait, self._embed_queue[0].queued_at + self.delay - time.monotonic())
+        return max(0.001, wait)
+
+    def _free(self, *, detects: bool = False, embeds: bool = False) -> list[Session]:
+        return [
+            s
+            for s in self._sessions.values()
+            if s.free > 0 and (not detects or s.detects) and (not embeds or s.embeds)
+        ]
+
+    def _detecting(self) -> bool:
+        return bool(self._backlog) or any(
+            lease.task.kind is TaskKind.DETECT
+            for s in self._sessions.values()
+            for lease in s.held.values()
+        )
+
+    def _dispatch_one(self) -> bool:
+        """Leases one task when a worker is free and work is ready; False when none was."""
+        with self._cond:
+            embedders = self._free(embeds=True)
+            if self._embed_queue and embedders:
+                waited = time.monotonic() - self._embed_queue[0].queued_at
+                if (
+                    len(self._embed_queue) >= self.max_batch
+                    or waited >= self.delay
+                    or not self._detecting()
+                ):
+                    self._lease_embed(min(embedders, key=_load))
+                    return True
+            detectors = self._free(detects=True)
+            if not detectors:
+                return False
+            if self._backlog:
+                session, job = min(detectors, key=_load), self._backlog.popleft()
+            elif self._draining or not self._maybe_queued:
+                return False
+            else:
+                session, job = None, None
+                self._maybe_queued = False
+        if session is not None and job is not None:
+            self._lease_detect(session, job)
+            return True
+        job = self.jobs.claim(self.owner, self.lease_seconds)
+        if job is None:
+            return False
+        with self._cond:
+            self._maybe_queued = True
+            self._active[job.id] = _ActiveJob(job)
+            self._backlog.append(job)
+        self.pipeline.events.publish(job)
+        return True
+
+    def _lease(self, session: Session, task: Task, jobs: dict[str, int], items=()) -> None:
+        lease = _Lease(task, session, time.time() + self.lease_seconds, jobs, list(items))
+        session.held[task.id] = lease
+        session.deliver(task)
+
+    def _lease_detect(self, session: Session, job: Job) -> None:
+        try:
+            photo = self.read_photo(job.image.sha256)
+        except FileNotFoundError:
+            self._forget(job.id, job.attempt)
+            missing = TaskError("PHOTO_MISSING", "the photo is no longer in the spool", True)
+            self.pipeline.failed(job, missing)
+            return
+        with self._cond:
+            if self._live(job.id, job.attempt) is None:
+                return  # cancelled meanwhile
+            if session.free <= 0:
+                self._backlog.appendleft(job)
+                return
+            task = Task(
+                id=f"t{next(self._ids)}",
+                attempt=job.attempt,
+                kind=TaskKind.DETECT,
+                lease_expires_at=time.time() + self.lease_seconds,
+                photo=photo,
+                min_detection_score=job.spec.min_detection_score,
+            )
+            self._lease(session, task, {job.id: job.attempt})
+
+    def _lease_embed(self, session: Session) -> None:
+        items = [
+            self._embed_queue.popleft()
+            for _ in range(min(session.max_batch, len(self._embed_queue)))
+        ]
+        jobs = {i.job_id: i.attempt for i in items}
+        task = Task(
+            id=f"t{next(self._ids)}",
+            attempt=1,
+            kind=TaskKind.EMBED,
+            lease_expires_at=time.time() + self.lease_seconds,
+            model_id=self.model_id,
+            crops=np.stack([i.crop for i in items]),
+        )
+        self._batch_sizes[len(items)] += 1
+        if len(jobs) > 1:
+            self._across_jobs += 1
+        self._lease(session, task, jobs, items)
+
+    def _expire_leases(self) -> None:
+        now = time.time()
+        expired: list[_Lease] = []
+        with self._cond:
+            for session in self._sessions.values():
+                for task_id, lease in list(session.held.items()):
+                    if lease.expires < now:
+                        del session.held[task_id]
+                        session.failed += 1
+                        session.silent = True
+                        session.deliver(TaskCancel(task_id))
+                        expired.append(lease)
+        for lease in expired:
+            worker = lease.session.hello.worker_id
+            log.warning("task %s of worker %s: lease expired", lease.task.id, worker)
+            self._fail_lease(
+                lease,
+                TaskError(
+                    "LEASE_EXPIRED",
+                    f"worker {worker} sent nothing for {self.lease_seconds:g} s while holding"
+                    " the task",
+                ),
+            )
+
+    def _renew_job_leases(self) -> None:
+        """Keeps the job table's leases of claimed jobs current (they are this process's)."""
+        if time.monotonic() - self._renewed < self.lease_seconds / 3:
+            return
+        self._renewed = time.monotonic()
+        with self._cond:
+            held = [(a.job.id, a.job.attempt) for a in self._active.values()]
+        if held:
+            self.jobs.renew(held, self.lease_seconds)
+
+
+def _load(session: Session) -> float:
+    return len(session.held) / session.hello.max_tasks
+
+
+def _checked_vectors(vectors: np.ndarray, n: int) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.shape != (n, EMBEDDING_DIM):
+        raise TaskError(
+            "BAD_RESULT", f"expected {n} embeddings of {EMBEDDING_DIM}, got {vectors.shape}"
+        )
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    if not np.all(np.isfinite(norms)) or np.any(norms < 1e-6):
+        raise TaskError("BAD_RESULT", "embeddings must be finite and non-zero")
+    return vectors / norms

@@ -1,0 +1,91 @@
+"""Model tasks sent to workers and what workers send back: plain dataclasses, no gRPC."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+
+CROP_SIZE = 160
+CROP_BYTES = CROP_SIZE * CROP_SIZE * 3
+DETECT_MTCNN = "detect:mtcnn"
+EMBED_PREFIX = "embed:"
+
+
+class TaskKind(enum.IntEnum):
+    """Numbers equal those of `facerec.v1.TaskKind`."""
+
+    DETECT = 1
+    EMBED = 2
+
+
+@dataclass(frozen=True)
+class Task:
+    """One leased unit of model work. DETECT has `photo`; EMBED has `crops` (n, 160, 160, 3)."""
+
+    id: str
+    attempt: int
+    kind: TaskKind
+    lease_expires_at: float
+    photo: bytes = b""
+    min_detection_score: float = 0.0
+    model_id: str = ""
+    crops: np.ndarray = field(default_factory=lambda: np.zeros((0, 160, 160, 3), np.uint8))
+
+
+@dataclass(frozen=True)
+class FaceCrop:
+    """A detected face with its aligned 160x160 RGB uint8 crop."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    landmarks: tuple[tuple[float, float], ...]
+    crop: np.ndarray
+
+
+@dataclass(frozen=True)
+class DetectOutput:
+    faces: tuple[FaceCrop, ...]
+
+
+@dataclass(frozen=True)
+class EmbedOutput:
+    vectors: np.ndarray  # (n, 512) float32
+
+
+TaskOutput = DetectOutput | EmbedOutput
+
+
+@dataclass(frozen=True)
+class TaskCancel:
+    """Tells a worker that the task's jobs were withdrawn."""
+
+    task_id: str
+
+
+class TaskError(Exception):
+    """A task that could not be done; `permanent` when the input is at fault."""
+
+    def __init__(self, code: str, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class WorkerHello:
+    """What a worker says when it connects."""
+
+    worker_id: str
+    capabilities: tuple[str, ...]
+    max_tasks: int = 1
+    max_batch_size: int = 0
+    runtime: str = ""
+    peer: str = "in-process"
+
+
+def standardise(crops: np.ndarray) -> np.ndarray:
+    """uint8 (n, 160, 160, 3) crops as FaceNet's float32 input (n, 3, 160, 160)."""
+    return ((crops.astype(np.float32) - 127.5) / 128.0).transpose(0, 3, 1, 2).copy()

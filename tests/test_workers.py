@@ -1,0 +1,259 @@
+"""Remote workers over WorkerService: Python and Node.js, leases, crashes, batching."""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from facerec.compute import client
+from facerec.v1 import job_pb2
+from facerec.v1 import recognition_service_pb2 as rpb
+from facerec.v1 import worker_service_pb2 as wpb
+from facerec.v1 import worker_service_pb2_grpc as wgrpc
+from tests.conftest import ComputeProcess, WorkerProcess
+from tests.helpers import enroll_person, new_collection, recognize, spec, submit_bytes
+from tests.poison_worker import MARKER
+
+SUCCEEDED = job_pb2.JOB_STATE_SUCCEEDED
+
+
+def _coordinator(tmp_path: Path, *extra: str) -> ComputeProcess:
+    return ComputeProcess(tmp_path / "data", "--no-local-worker", *extra).start()
+
+
+def _listing(api: client.Api) -> wpb.ListWorkersResponse:
+    stub = wgrpc.WorkerServiceStub(api.channel)
+    return stub.ListWorkers(wpb.ListWorkersRequest(), timeout=10)
+
+
+def _wait_for(check, timeout: float = 60.0, what: str = "condition"):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class RawWorker:
+    """A worker spoken by hand over the real protocol, for what real workers never do."""
+
+    def __init__(self, target: str, *capabilities: str) -> None:
+        self.channel = grpc.insecure_channel(target)
+        self.outbox: queue.SimpleQueue[wpb.WorkRequest | None] = queue.SimpleQueue()
+        hello = wpb.WorkerHello(worker_id="raw", capabilities=capabilities, max_tasks=1)
+        self.outbox.put(wpb.WorkRequest(hello=hello))
+        self.call = wgrpc.WorkerServiceStub(self.channel).Work(self._requests())
+
+    def _requests(self) -> Iterator[wpb.WorkRequest]:
+        while (msg := self.outbox.get()) is not None:
+            yield msg
+
+    def next(self) -> wpb.WorkResponse:
+        return next(self.call)
+
+    def close(self) -> None:
+        self.outbox.put(None)
+        self.call.cancel()
+        self.channel.close()
+
+
+def test_python_detects_node_embeds_and_galleries_are_shared(
+    tmp_path: Path, faces: Path, workers: list[WorkerProcess], onnx_export: tuple[Path, str]
+) -> None:
+    coordinator = _coordinator(tmp_path)
+    target = coordinator.target
+    try:
+        full = WorkerProcess.python(tmp_path, target, "py-full")
+        workers.append(full.start())
+        with client.connect(target) as api:
+            people = new_collection(api)
+            obama = enroll_person(api, people, "Barack Obama", faces / "obama.jpg")
+            enroll_person(api, people, "Joe Biden", faces / "biden.jpg")
+            assert full.terminate() == 0
+
+            detect = WorkerProcess.python(tmp_path, target, "py-detect", "--capabilities", "detect")
+            node = WorkerProcess.node(tmp_path, target, "node-embed", onnx_export[0])
+            workers += [detect.start(), node.start()]
+            listing = _listing(api)
+            caps = {w.worker_id: list(w.capabilities) for w in listing.workers}
+            want = {"py-detect": ["detect:mtcnn"], "node-embed": ["embed:facenet-untrained"]}
+            assert caps == want
+
+            job = recognize(api, faces / "obama.jpg", collection=people)
+            assert job.state == SUCCEEDED, job.error
+            (face,) = job.faces
+            best = face.matches[0]
+            # The gallery face was embedded by PyTorch, this one by ONNX Runtime in Node.
+            assert best.identity_id == obama
+            assert best.similarity >= 0.999, best.similarity
+            assert all(m.similarity < 0.99 for m in face.matches[1:])
+
+            group = recognize(api, faces / "multiface.jpg", collection=people)
+            assert group.state == SUCCEEDED and len(group.faces) == 6
+            done = {w.worker_id: w.tasks_done for w in _listing(api).workers}
+            assert done["node-embed"] >= 2 and done["py-detect"] >= 2, done
+    finally:
+        coordinator.kill()
+
+
+def test_sigkilled_worker_task_goes_to_another(
+    tmp_path: Path, faces: Path, workers: list[WorkerProcess]
+) -> None:
+    coordinator = _coordinator(tmp_path)
+    try:
+        first = WorkerProcess.python(tmp_path, coordinator.target, "first")
+        workers.append(first.start())
+        with client.connect(coordinator.target) as api:
+            ids = [api.submit(faces / "shea_whigham.jpg", spec()).id for _ in range(3)]
+
+            def holding() -> bool:
+                return any(w.tasks_in_flight for w in _listing(api).workers)
+
+            _wait_for(holding, what="the worker to hold a task")
+            first.kill()
+            second = WorkerProcess.python(tmp_path, coordinator.target, "second")
+            workers.append(second.start())
+            jobs = [api.wait(i) for i in ids]
+            assert [j.state for j in jobs] == [SUCCEEDED] * 3, [j.error for j in jobs]
+            assert [len(j.faces) for j in jobs] == [1, 1, 1]
+            assert max(j.attempt for j in jobs) == 2
+            assert "WORKER_LOST" in coordinator.log()
+    finally:
+        coordinator.kill()
+
+
+def test_silent_worker_loses_its_lease_and_its_late_result_is_rejected(
+    tmp_path: Path, faces: Path, workers: list[WorkerProcess]
+) -> None:
+    coordinator = _coordinator(tmp_path, "--lease-seconds", "2")
+    raw = RawWorker(coordinator.target, "detect:mtcnn")
+    try:
+        assert raw.next().WhichOneof("message") == "started"
+        with client.connect(coordinator.target) as api:
+            job = api.submit(faces / "obama.jpg", spec())
+            task = raw.next().task
+            assert task.kind == wpb.TASK_KIND_DETECT and task.attempt == 1
+            assert task.detect.photo == (faces / "obama.jpg").read_bytes()
+            # No heartbeat: after 2 s the task goes back, and a real worker takes it.
+            workers.append(WorkerProcess.python(tmp_path, coordinator.target, "real").start())
+            done = api.wait(job.id)
+            assert done.state == SUCCEEDED and done.attempt == 2 and len(done.faces) == 1
+            assert raw.next().cancel.task_id == task.task_id
+
+            bogus = wpb.TaskResult(task_id=task.task_id, attempt=task.attempt)
+            for n in range(3):
+                bogus.detect.faces.add(score=0.99).box.x2 = n + 1
+            raw.outbox.put(wpb.WorkRequest(result=bogus))
+            _wait_for(lambda: "lease not held" in coordinator.log(), what="the rejection")
+            again = api.recognition.GetJob(rpb.GetJobRequest(job_id=job.id), timeout=10).job
+            assert again == done
+            assert "LEASE_EXPIRED" in coordinator.log()
+    finally:
+        raw.close()
+        coordinator.kill()
+
+
+def _poisoned(photo: bytes) -> bytes:
+    """The JPEG with the marker in a comment segment: still a valid, complete JPEG."""
+    segment = b"\xff\xfe" + (len(MARKER) + 2).to_bytes(2, "big") + MARKER
+    return photo[:2] + segment + photo[2:]
+
+
+def test_poison_photo_fails_after_the_attempt_limit(
+    tmp_path: Path, faces: Path, workers: list[WorkerProcess]
+) -> None:
+    coordinator = _coordinator(tmp_path, "--max-attempts", "3")
+    poison_worker = WorkerProcess(
+        tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "tests.poison_worker",
+            "--coordinator",
+            coordinator.target,
+            "--worker-id",
+            "crashy",
+            "--allow-untrained",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
+        "crashy",
+    )
+    workers.append(poison_worker)
+    stop = threading.Event()
+
+    def supervise() -> None:  # restarts the worker when it dies, as systemd or docker would
+        while not stop.is_set():
+            if poison_worker.proc is None or poison_worker.proc.poll() is not None:
+                poison_worker.launch()
+            time.sleep(0.2)
+
+    supervisor = threading.Thread(target=supervise, daemon=True)
+    supervisor.start()
+    try:
+        with client.connect(coordinator.target) as api:
+            bad = submit_bytes(api, _poisoned((faces / "obama.jpg").read_bytes()))
+            good = api.submit(faces / "biden.jpg", spec())
+            failed = api.wait(bad.id)
+            assert failed.state == job_pb2.JOB_STATE_FAILED
+            assert failed.attempt == 3
+            assert failed.error.code == "ATTEMPTS_EXHAUSTED"
+            assert "WORKER_LOST" in failed.error.message
+            finished = api.wait(good.id)
+            assert finished.state == SUCCEEDED and len(finished.faces) == 1
+            assert poison_worker.starts >= 4
+    finally:
+        stop.set()
+        supervisor.join(5)
+        coordinator.kill()
+
+
+def test_hellos_the_coordinator_cannot_serve_are_refused(
+    compute: ComputeProcess, tmp_path: Path
+) -> None:
+    cases = {
+        ("embed:facenet-vggface2",): (grpc.StatusCode.FAILED_PRECONDITION, "facenet-untrained"),
+        ("detect:retinaface",): (grpc.StatusCode.INVALID_ARGUMENT, "unknown capability"),
+        (): (grpc.StatusCode.INVALID_ARGUMENT, "must offer"),
+    }
+    for caps, (code, words) in cases.items():
+        raw = RawWorker(compute.target, *caps)
+        try:
+            with pytest.raises(grpc.RpcError) as info:
+                raw.next()
+            assert info.value.code() == code, caps
+            assert words in info.value.details(), info.value.details()
+        finally:
+            raw.close()
+
+    refused = WorkerProcess.python(
+        tmp_path, compute.target, "wrong-model", "--capabilities", "embed:facenet-vggface2"
+    ).launch()
+    assert refused.proc is not None and refused.proc.wait(120) == 2
+    assert "embed:facenet-vggface2 was asked for" in refused.log()
+
+
+def test_embed_batches_mix_jobs(fresh_compute: ComputeProcess, faces: Path) -> None:
+    fresh_compute.extra = ("--workers", "2", "--max-queue-delay-ms", "5")
+    fresh_compute.start()
+    photos = sorted(p for p in faces.glob("*.jpg") if p.name != "multiface.jpg")
+    with client.connect(fresh_compute.target) as api:
+        ids = [api.submit(photos[n % len(photos)], spec()).id for n in range(20)]
+        jobs = [api.wait(i) for i in ids]
+        assert all(j.state == SUCCEEDED for j in jobs), [j.error for j in jobs if j.error.code]
+        listing = _listing(api)
+    sizes = {b.batch_size: b.count for b in listing.embed_batch_sizes}
+    crops = sum(len(j.faces) for j in jobs)
+    assert sum(size * count for size, count in sizes.items()) == crops
+    assert max(sizes) > 1, sizes
+    assert listing.embed_batches_across_jobs >= 1, sizes
+    print("EMBED batch sizes:", dict(sorted(sizes.items())))
