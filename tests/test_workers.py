@@ -17,7 +17,7 @@ from facerec.v1 import job_pb2
 from facerec.v1 import recognition_service_pb2 as rpb
 from facerec.v1 import worker_service_pb2 as wpb
 from facerec.v1 import worker_service_pb2_grpc as wgrpc
-from tests.conftest import ComputeProcess, WorkerProcess
+from tests.conftest import ComputeProcess, WorkerProcess, free_port
 from tests.helpers import enroll_person, new_collection, recognize, spec, submit_bytes
 from tests.poison_worker import MARKER
 
@@ -257,3 +257,47 @@ def test_embed_batches_mix_jobs(fresh_compute: ComputeProcess, faces: Path) -> N
     assert max(sizes) > 1, sizes
     assert listing.embed_batches_across_jobs >= 1, sizes
     print("EMBED batch sizes:", dict(sorted(sizes.items())))
+
+
+def test_cancelling_a_job_withdraws_its_task(tmp_path: Path, faces: Path) -> None:
+    coordinator = _coordinator(tmp_path)
+    raw = RawWorker(coordinator.target, "detect:mtcnn")
+    try:
+        assert raw.next().WhichOneof("message") == "started"
+        with client.connect(coordinator.target) as api:
+            job = api.submit(faces / "obama.jpg", spec())
+            task = raw.next().task
+            api.recognition.CancelJob(rpb.CancelJobRequest(job_id=job.id), timeout=10)
+            assert raw.next().cancel.task_id == task.task_id
+            # The worker's answer after the cancel is discarded; the job stays cancelled.
+            failure = wpb.TaskFailure(task_id=task.task_id, attempt=task.attempt, code="CANCELLED")
+            raw.outbox.put(wpb.WorkRequest(failure=failure))
+            later = api.submit(faces / "biden.jpg", spec())
+            assert raw.next().task.attempt == 1  # the slot is free again
+            got = api.recognition.GetJob(rpb.GetJobRequest(job_id=job.id), timeout=10).job
+            assert got.state == job_pb2.JOB_STATE_CANCELLED
+            assert later.state == job_pb2.JOB_STATE_QUEUED
+    finally:
+        raw.close()
+        coordinator.kill()
+
+
+def test_workers_reconnect_when_the_coordinator_restarts(
+    tmp_path: Path, faces: Path, workers: list[WorkerProcess]
+) -> None:
+    port = str(free_port())
+    coordinator = ComputeProcess(tmp_path / "data", "--no-local-worker", "--grpc-port", port)
+    coordinator.start()
+    worker = WorkerProcess.python(tmp_path, coordinator.target, "steady")
+    workers.append(worker.start())
+    coordinator.kill()
+    try:
+        coordinator.start()
+        _wait_for(lambda: worker.log().count("connected to") >= 2, what="the reconnection")
+        assert "reconnecting to" in worker.log()
+        with client.connect(coordinator.target) as api:
+            job = recognize(api, faces / "obama.jpg")
+            assert job.state == SUCCEEDED and len(job.faces) == 1
+        assert worker.proc is not None and worker.proc.poll() is None
+    finally:
+        coordinator.kill()
