@@ -1,5 +1,5 @@
-"""The thin Flask front end: HTTP in, gRPC to the compute server out; no models."""
+"""The thin Flask front end: HTTP in, gRPC to the compute server out; no models.
 
-from facerec.frontend.app import create_app
-
-__all__ = ["create_app"]
+Import `facerec.frontend.app.create_app`; this package imports nothing itself, so that
+`facerec compute` and `facerec worker` hosts need no Flask.
+"""
