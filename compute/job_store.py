@@ -171,23 +171,16 @@ class JobStore:
             )
             return _load(conn, row["id"])
 
-    def heartbeat(self, job_id: str, attempt: int, lease_seconds: float) -> bool:
-        """Extends a lease; False when the lease is no longer this attempt's."""
-        with self.db.write() as conn:
-            cur = conn.execute(
-                "UPDATE jobs SET lease_expires = ? WHERE id = ? AND attempt = ? AND state = ?",
-                (time.time() + lease_seconds, job_id, attempt, int(JobState.RUNNING)),
-            )
-            return cur.rowcount == 1
-
-    def renew(self, held: list[tuple[str, int]], lease_seconds: float) -> None:
-        """Extends the leases of running jobs, each fenced by its attempt."""
+    def renew(self, held: list[tuple[str, int]], lease_seconds: float) -> int:
+        """Extends the leases of running jobs, each fenced by its attempt; returns how many
+        were still held."""
         expires = time.time() + lease_seconds
         with self.db.write() as conn:
-            conn.executemany(
+            cur = conn.executemany(
                 "UPDATE jobs SET lease_expires = ? WHERE id = ? AND attempt = ? AND state = ?",
                 [(expires, job_id, attempt, int(JobState.RUNNING)) for job_id, attempt in held],
             )
+            return cur.rowcount
 
     def _fenced_update(
         self,

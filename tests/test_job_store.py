@@ -56,8 +56,9 @@ def test_results_are_fenced_by_attempt(store: JobStore) -> None:
     assert requeued.state is JobState.QUEUED
     second = store.claim("w2", lease_seconds=60)
     assert (first.attempt, second.attempt) == (1, 2)
-    # The first worker comes back late: its heartbeat and result are refused.
-    assert not store.heartbeat(job.id, first.attempt, 60)
+    # The first attempt's holder comes back late: its renewal and result are refused.
+    assert store.renew([(job.id, first.attempt)], 60) == 0
+    assert store.renew([(job.id, first.attempt), (job.id, second.attempt)], 60) == 1
     assert store.succeed(job.id, first.attempt, (FACE,), "m") is None
     done = store.succeed(job.id, second.attempt, (FACE, FACE), "m")
     assert done is not None and done.state is JobState.SUCCEEDED and len(done.faces) == 2

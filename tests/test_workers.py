@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import subprocess
 import sys
 import threading
 import time
@@ -257,6 +258,17 @@ def test_embed_batches_mix_jobs(fresh_compute: ComputeProcess, faces: Path) -> N
     assert max(sizes) > 1, sizes
     assert listing.embed_batches_across_jobs >= 1, sizes
     print("EMBED batch sizes:", dict(sorted(sizes.items())))
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "facerec.compute.cli", "workers", "--target", fresh_compute.target],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "local/" in shown.stdout and "detect:mtcnn,embed:facenet-untrained" in shown.stdout
+    assert f"done {listing.workers[0].tasks_done}" in shown.stdout
+    assert f"{listing.embed_batches_across_jobs} mixed several jobs" in shown.stdout
 
 
 def test_cancelling_a_job_withdraws_its_task(tmp_path: Path, faces: Path) -> None:
