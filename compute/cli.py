@@ -155,13 +155,7 @@ def run_export_onnx(args: argparse.Namespace) -> int:
 
     cfg = settings.load(ComputeConfig, args)
     try:
-        found = weights.resolve(
-            cfg.weights_path,
-            cfg.cache_dir,
-            cfg.weights_url,
-            cfg.weights_sha256,
-            cfg.allow_untrained,
-        )
+        found = weights.resolve_for(cfg)
     except WeightsError as exc:
         logging.getLogger("facerec").error("%s", exc)
         return 2

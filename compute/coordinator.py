@@ -39,13 +39,7 @@ class Coordinator:
         self.cfg = cfg
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         check_device(cfg.device)
-        weights_file = weights.resolve(
-            cfg.weights_path,
-            cfg.cache_dir,
-            cfg.weights_url,
-            cfg.weights_sha256,
-            cfg.allow_untrained,
-        )
+        weights_file = weights.resolve_for(cfg)
         self.db = Database(cfg.db_path)
         self.jobs = JobStore(self.db)
         self.gallery = GalleryStore(self.db)

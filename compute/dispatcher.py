@@ -15,20 +15,18 @@ import logging
 import os
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from facerec.compute.config import ComputeConfig
 from facerec.compute.domain import Job
-from facerec.compute.errors import FailedPrecondition, InvalidArgument
+from facerec.compute.embed_batcher import EmbedBatcher
 from facerec.compute.job_store import JobStore
 from facerec.compute.pipeline import Pipeline
 from facerec.compute.tasks import (
-    DETECT_MTCNN,
-    EMBED_PREFIX,
     DetectOutput,
     EmbedOutput,
     FaceCrop,
@@ -39,55 +37,19 @@ from facerec.compute.tasks import (
     TaskOutput,
     WorkerHello,
 )
+from facerec.compute.worker_session import (
+    EMBEDDING_DIM,
+    Deliver,
+    Lease,
+    Session,
+    check_hello,
+    checked_vectors,
+    load,
+)
 
 log = logging.getLogger(__name__)
 
 OWNER_PREFIX = "coordinator/"
-MAX_TASKS = 64
-MAX_BATCH = 256
-EMBEDDING_DIM = 512
-
-Deliver = Callable[[Task | TaskCancel], None]
-
-
-@dataclass
-class Session:
-    """One connected worker. `deliver` must not block: it is called with the lock held."""
-
-    id: str
-    hello: WorkerHello
-    deliver: Deliver
-    detects: bool
-    embeds: bool
-    max_batch: int
-    connected_at: float = field(default_factory=time.time)
-    held: dict[str, _Lease] = field(default_factory=dict)
-    done: int = 0
-    failed: int = 0
-    closed: bool = False
-    silent: bool = False  # let a lease expire; gets nothing new until it speaks again
-
-    @property
-    def free(self) -> int:
-        return 0 if self.closed or self.silent else self.hello.max_tasks - len(self.held)
-
-
-@dataclass
-class _Lease:
-    task: Task
-    session: Session
-    expires: float
-    jobs: dict[str, int]  # job id -> attempt
-    items: list[_EmbedItem] = field(default_factory=list)
-
-
-@dataclass
-class _EmbedItem:
-    job_id: str
-    attempt: int
-    face: int
-    crop: np.ndarray
-    queued_at: float
 
 
 @dataclass
@@ -120,8 +82,7 @@ class Dispatcher:
         self.model_id = pipeline.model_id
         self.read_photo = read_photo
         self.lease_seconds = cfg.lease_seconds
-        self.max_batch = max(1, min(cfg.max_batch_size, MAX_BATCH))
-        self.delay = cfg.max_queue_delay_ms / 1000.0
+        self.batcher = EmbedBatcher(cfg.max_batch_size, cfg.max_queue_delay_ms)
         self.owner = f"{OWNER_PREFIX}{os.getpid()}"
         self._cond = threading.Condition()
         self._dirty = False
@@ -131,10 +92,7 @@ class Dispatcher:
         self._sessions: dict[str, Session] = {}
         self._active: dict[str, _ActiveJob] = {}
         self._backlog: deque[Job] = deque()  # claimed, waiting for a DETECT slot
-        self._embed_queue: deque[_EmbedItem] = deque()
         self._ids = itertools.count(1)
-        self._batch_sizes: Counter[int] = Counter()
-        self._across_jobs = 0
         self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
         self._renewed = 0.0
 
@@ -165,8 +123,8 @@ class Dispatcher:
     def connect(self, hello: WorkerHello, deliver: Deliver) -> Session:
         """Registers a worker; raises InvalidArgument / FailedPrecondition for a hello that
         cannot be served, with a message saying what to change."""
-        detects, embeds = self._check_hello(hello)
-        max_batch = min(hello.max_batch_size or self.max_batch, self.max_batch)
+        detects, embeds = check_hello(hello, self.model_id)
+        max_batch = hello.max_batch_size or self.batcher.max_batch
         with self._cond:
             session = Session(
                 f"s{next(self._ids)}", hello, deliver, detects, embeds, max(1, max_batch)
@@ -182,39 +140,6 @@ class Dispatcher:
             hello.runtime or "runtime not given",
         )
         return session
-
-    def _check_hello(self, hello: WorkerHello) -> tuple[bool, bool]:
-        if not 1 <= len(hello.worker_id) <= 128:
-            raise InvalidArgument("worker_id must be 1-128 characters", reason="BAD_HELLO")
-        if not 1 <= hello.max_tasks <= MAX_TASKS:
-            raise InvalidArgument(f"max_tasks must be 1-{MAX_TASKS}", reason="BAD_HELLO")
-        if not 0 <= hello.max_batch_size <= MAX_BATCH:
-            raise InvalidArgument(f"max_batch_size must be 0-{MAX_BATCH}", reason="BAD_HELLO")
-        if not hello.capabilities:
-            raise InvalidArgument(
-                f"a worker must offer {DETECT_MTCNN} or {EMBED_PREFIX}<model id>",
-                reason="BAD_HELLO",
-            )
-        detects = embeds = False
-        for cap in hello.capabilities:
-            if cap == DETECT_MTCNN:
-                detects = True
-            elif cap.startswith(EMBED_PREFIX):
-                offered = cap[len(EMBED_PREFIX) :]
-                if offered != self.model_id:
-                    raise FailedPrecondition(
-                        f"this coordinator serves embed:{self.model_id}, but the worker offers"
-                        f" embed:{offered}; start the worker with the coordinator's weights",
-                        reason="MODEL_MISMATCH",
-                    )
-                embeds = True
-            else:
-                raise InvalidArgument(
-                    f"unknown capability {cap!r}; use {DETECT_MTCNN} or"
-                    f" {EMBED_PREFIX}{self.model_id}",
-                    reason="BAD_HELLO",
-                )
-        return detects, embeds
 
     def disconnect(self, session: Session) -> None:
         """The worker is gone: its tasks go back (a new attempt for their jobs)."""
@@ -250,13 +175,13 @@ class Dispatcher:
         with self._cond:
             return DispatchStats(
                 sorted(self._sessions.values(), key=lambda s: s.connected_at),
-                dict(self._batch_sizes),
-                self._across_jobs,
+                dict(self.batcher.sizes),
+                self.batcher.across_jobs,
             )
 
     # -- answers from workers --------------------------------------------------------------
 
-    def _take(self, session: Session, task_id: str, attempt: int) -> _Lease | None:
+    def _take(self, session: Session, task_id: str, attempt: int) -> Lease | None:
         with self._cond:
             self.heartbeat(session)
             lease = session.held.get(task_id)
@@ -286,12 +211,15 @@ class Dispatcher:
             else:
                 if not isinstance(output, EmbedOutput):
                     raise TaskError("BAD_RESULT", "an EMBED task needs an embed result")
-                self._embedded(lease, _checked_vectors(output.vectors, len(lease.items)))
+                self._embedded(lease, checked_vectors(output.vectors, len(lease.items)))
         except TaskError as exc:
             log.warning("worker %s: %s", session.hello.worker_id, exc.message)
             session.done -= 1
             session.failed += 1
             self._fail_lease(lease, exc)
+        except Exception as exc:
+            log.exception("storing the result of task %s failed", task_id)
+            self._fail_lease(lease, TaskError("COORDINATOR_ERROR", f"{type(exc).__name__}: {exc}"))
         return True
 
     def fail(self, session: Session, task_id: str, attempt: int, error: TaskError) -> bool:
@@ -308,7 +236,7 @@ class Dispatcher:
         with self._cond:
             self._active.pop(job_id, None)
             self._backlog = deque(j for j in self._backlog if j.id != job_id)
-            self._embed_queue = deque(i for i in self._embed_queue if i.job_id != job_id)
+            self.batcher.drop(job_id)
             for session in self._sessions.values():
                 for lease in session.held.values():
                     if job_id in lease.jobs and not any(
@@ -321,17 +249,13 @@ class Dispatcher:
         active = self._active.get(job_id)
         return active if active is not None and active.job.attempt == attempt else None
 
-    def _detected(self, lease: _Lease, output: DetectOutput) -> None:
+    def _detected(self, lease: Lease, output: DetectOutput) -> None:
         ((job_id, attempt),) = lease.jobs.items()
         with self._cond:
             active = self._live(job_id, attempt)
         if active is None:
             return
-        try:
-            to_embed = self.pipeline.detected(active.job, output.faces)
-        except Exception:
-            self._forget(job_id, attempt)
-            raise
+        to_embed = self.pipeline.detected(active.job, output.faces)
         with self._cond:
             if to_embed is None:
                 self._forget_locked(job_id, attempt)
@@ -342,12 +266,10 @@ class Dispatcher:
             active.found = len(output.faces)
             active.pending = len(to_embed)
             active.vectors = np.zeros((len(to_embed), EMBEDDING_DIM), np.float32)
-            now = time.monotonic()
-            for n, face in enumerate(to_embed):
-                self._embed_queue.append(_EmbedItem(job_id, attempt, n, face.crop, now))
+            self.batcher.add(job_id, attempt, [face.crop for face in to_embed])
             self._notify()
 
-    def _embedded(self, lease: _Lease, vectors: np.ndarray) -> None:
+    def _embedded(self, lease: Lease, vectors: np.ndarray) -> None:
         finished: list[_ActiveJob] = []
         with self._cond:
             for item, vector in zip(lease.items, vectors, strict=True):
@@ -371,7 +293,7 @@ class Dispatcher:
                 )
                 self.wake()
 
-    def _fail_lease(self, lease: _Lease, error: TaskError) -> None:
+    def _fail_lease(self, lease: Lease, error: TaskError) -> None:
         """Ends the attempt of every job still waiting on the lease."""
         failed: list[Job] = []
         with self._cond:
@@ -394,9 +316,7 @@ class Dispatcher:
     def _forget_locked(self, job_id: str, attempt: int) -> None:
         if self._live(job_id, attempt) is not None:
             del self._active[job_id]
-        self._embed_queue = deque(
-            i for i in self._embed_queue if not (i.job_id == job_id and i.attempt == attempt)
-        )
+        self.batcher.drop(job_id, attempt)
         self._notify()
 
     # -- the dispatcher thread -------------------------------------------------------------
@@ -424,8 +344,8 @@ class Dispatcher:
 
     def _wait_seconds(self) -> float:
         wait = 1.0
-        if self._embed_queue and self._free(embeds=True):
-            wait = min(wait, self._embed_queue[0].queued_at + self.delay - time.monotonic())
+        if self._free(embeds=True):
+            wait = min(wait, self.batcher.due_in())
         return max(0.001, wait)
 
     def _free(self, *, detects: bool = False, embeds: bool = False) -> list[Session]:
@@ -446,20 +366,14 @@ class Dispatcher:
         """Leases one task when a worker is free and work is ready; False when none was."""
         with self._cond:
             embedders = self._free(embeds=True)
-            if self._embed_queue and embedders:
-                waited = time.monotonic() - self._embed_queue[0].queued_at
-                if (
-                    len(self._embed_queue) >= self.max_batch
-                    or waited >= self.delay
-                    or not self._detecting()
-                ):
-                    self._lease_embed(min(embedders, key=_load))
-                    return True
+            if embedders and self.batcher.ready(more_coming=self._detecting()):
+                self._lease_embed(min(embedders, key=load))
+                return True
             detectors = self._free(detects=True)
             if not detectors:
                 return False
             if self._backlog:
-                session, job = min(detectors, key=_load), self._backlog.popleft()
+                session, job = min(detectors, key=load), self._backlog.popleft()
             elif self._draining or not self._maybe_queued:
                 return False
             else:
@@ -479,7 +393,7 @@ class Dispatcher:
         return True
 
     def _lease(self, session: Session, task: Task, jobs: dict[str, int], items=()) -> None:
-        lease = _Lease(task, session, time.time() + self.lease_seconds, jobs, list(items))
+        lease = Lease(task, session, time.time() + self.lease_seconds, jobs, list(items))
         session.held[task.id] = lease
         session.deliver(task)
 
@@ -508,10 +422,7 @@ class Dispatcher:
             self._lease(session, task, {job.id: job.attempt})
 
     def _lease_embed(self, session: Session) -> None:
-        items = [
-            self._embed_queue.popleft()
-            for _ in range(min(session.max_batch, len(self._embed_queue)))
-        ]
+        items = self.batcher.take(session.max_batch)
         jobs = {i.job_id: i.attempt for i in items}
         task = Task(
             id=f"t{next(self._ids)}",
@@ -521,14 +432,11 @@ class Dispatcher:
             model_id=self.model_id,
             crops=np.stack([i.crop for i in items]),
         )
-        self._batch_sizes[len(items)] += 1
-        if len(jobs) > 1:
-            self._across_jobs += 1
         self._lease(session, task, jobs, items)
 
     def _expire_leases(self) -> None:
         now = time.time()
-        expired: list[_Lease] = []
+        expired: list[Lease] = []
         with self._cond:
             for session in self._sessions.values():
                 for task_id, lease in list(session.held.items()):
@@ -559,19 +467,3 @@ class Dispatcher:
             held = [(a.job.id, a.job.attempt) for a in self._active.values()]
         if held:
             self.jobs.renew(held, self.lease_seconds)
-
-
-def _load(session: Session) -> float:
-    return len(session.held) / session.hello.max_tasks
-
-
-def _checked_vectors(vectors: np.ndarray, n: int) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if vectors.shape != (n, EMBEDDING_DIM):
-        raise TaskError(
-            "BAD_RESULT", f"expected {n} embeddings of {EMBEDDING_DIM}, got {vectors.shape}"
-        )
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    if not np.all(np.isfinite(norms)) or np.any(norms < 1e-6):
-        raise TaskError("BAD_RESULT", "embeddings must be finite and non-zero")
-    return vectors / norms

@@ -59,13 +59,7 @@ def build_runners(cfg: WorkerConfig) -> list[TaskRunner]:
     detects, model = parse_capabilities(cfg.capabilities)
     embedder = None
     if model is not None:
-        found = weights.resolve(
-            cfg.weights_path,
-            cfg.cache_dir,
-            cfg.weights_url,
-            cfg.weights_sha256,
-            cfg.allow_untrained,
-        )
+        found = weights.resolve_for(cfg)
         if model and model != model_id_for(found):
             raise ValueError(
                 f"embed:{model} was asked for, but these weights serve embed:{model_id_for(found)}"

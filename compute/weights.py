@@ -8,6 +8,7 @@ import os
 import tempfile
 import urllib.request
 from pathlib import Path
+from typing import Protocol
 
 from facerec.compute.errors import WeightsError
 
@@ -92,4 +93,21 @@ def resolve(
         f"the FaceNet vggface2 weights are not available ({problem}). Put {WEIGHTS_FILE}"
         f" in {cache_dir}, or pass --weights-path / FACEREC_WEIGHTS_PATH, or run with"
         " --allow-untrained for a demo without meaningful matches"
+    )
+
+
+class WeightSettings(Protocol):
+    """The weight fields shared by the compute and worker configs."""
+
+    weights_path: Path | None
+    cache_dir: Path
+    weights_url: str
+    weights_sha256: str
+    allow_untrained: bool
+
+
+def resolve_for(cfg: WeightSettings) -> Path | None:
+    """`resolve` with a config's weight settings."""
+    return resolve(
+        cfg.weights_path, cfg.cache_dir, cfg.weights_url, cfg.weights_sha256, cfg.allow_untrained
     )

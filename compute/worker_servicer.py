@@ -115,6 +115,6 @@ class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):
                 for size, count in sorted(stats.batch_sizes.items())
             ],
             embed_batches_across_jobs=stats.batches_across_jobs,
-            max_batch_size=self.d.max_batch,
-            max_queue_delay_ms=round(self.d.delay * 1000),
+            max_batch_size=self.d.batcher.max_batch,
+            max_queue_delay_ms=round(self.d.batcher.delay * 1000),
         )

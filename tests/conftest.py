@@ -44,7 +44,27 @@ def wait_for_line(
     raise RuntimeError(f"{name} not ready in {READY_DEADLINE}s:\n{log_path.read_text()}")
 
 
-class ComputeProcess:
+class ChildProcess:
+    """A started command whose output goes to `log_path`."""
+
+    proc: subprocess.Popen[bytes] | None
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(30)
+
+    def terminate(self, timeout: float = 60.0) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+
+class ComputeProcess(ChildProcess):
     """`facerec compute` in a subprocess; its log goes to a file beside its data."""
 
     def __init__(self, data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
@@ -85,19 +105,6 @@ class ComputeProcess:
         found = wait_for_line(self.proc, self.log_path, _LISTENING, "compute", self.kill)
         self.target = f"{found.group(1)}:{found.group(2)}"
         return self
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(30)
-
-    def terminate(self, timeout: float = 60.0) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout)
 
 
 @pytest.fixture(scope="session")
@@ -142,7 +149,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class ServeProcess:
+class ServeProcess(ChildProcess):
     """`facerec serve` (or `facerec frontend`) in a subprocess; `url` is the front end's."""
 
     def __init__(self, workdir: Path, *args: str, command: str = "serve") -> None:
@@ -187,9 +194,6 @@ class ServeProcess:
         self.url = found.group(1)
         return self
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
     def kill(self) -> None:
         """SIGKILL to the whole process group (the front end and its compute child)."""
         if self.proc is not None:
@@ -216,7 +220,7 @@ _WORKER_CONNECTED = re.compile(r"connected to \S+ as (\S+) \(session (\S+),")
 NODE_WORKER = ROOT / "workers" / "node" / "worker.js"
 
 
-class WorkerProcess:
+class WorkerProcess(ChildProcess):
     """`facerec worker` (or the Node worker) in a subprocess, ready once its session started."""
 
     def __init__(self, workdir: Path, cmd: list[str], name: str) -> None:
@@ -272,19 +276,6 @@ class WorkerProcess:
         found = wait_for_line(self.proc, self.log_path, _WORKER_CONNECTED, self.name, self.kill)
         self.session = found.group(2)
         return self
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(30)
-
-    def terminate(self, timeout: float = 30.0) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout)
 
 
 @pytest.fixture

@@ -295,21 +295,23 @@ def test_cancelling_a_job_withdraws_its_task(tmp_path: Path, faces: Path) -> Non
 
 
 def test_workers_reconnect_when_the_coordinator_restarts(
-    tmp_path: Path, faces: Path, workers: list[WorkerProcess]
+    tmp_path: Path, faces: Path, workers: list[WorkerProcess], onnx_export: tuple[Path, str]
 ) -> None:
     port = str(free_port())
     coordinator = ComputeProcess(tmp_path / "data", "--no-local-worker", "--grpc-port", port)
     coordinator.start()
-    worker = WorkerProcess.python(tmp_path, coordinator.target, "steady")
-    workers.append(worker.start())
+    python = WorkerProcess.python(tmp_path, coordinator.target, "py", "--capabilities", "detect")
+    node = WorkerProcess.node(tmp_path, coordinator.target, "node", onnx_export[0])
+    workers += [python.start(), node.start()]
     coordinator.kill()
     try:
         coordinator.start()
-        _wait_for(lambda: worker.log().count("connected to") >= 2, what="the reconnection")
-        assert "reconnecting to" in worker.log()
+        for worker in (python, node):
+            _wait_for(lambda w=worker: w.log().count("connected to") >= 2, what="the reconnection")
+            assert "reconnecting" in worker.log()
+            assert worker.proc is not None and worker.proc.poll() is None
         with client.connect(coordinator.target) as api:
             job = recognize(api, faces / "obama.jpg")
             assert job.state == SUCCEEDED and len(job.faces) == 1
-        assert worker.proc is not None and worker.proc.poll() is None
     finally:
         coordinator.kill()
