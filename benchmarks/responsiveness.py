@@ -184,6 +184,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
     parser.add_argument("--uploads-per-client", type=int, default=2)
+    parser.add_argument("--http-processes", type=int, default=1, help="front-end processes")
     parser.add_argument("--serve-inline", choices=["single", "threaded"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -203,7 +204,13 @@ def main() -> int:
         finally:
             proc.kill()
     with tempfile.TemporaryDirectory() as tmp:
-        served = ServeProcess(Path(tmp), "--max-queued-jobs", "10000")
+        served = ServeProcess(
+            Path(tmp),
+            "--max-queued-jobs",
+            "10000",
+            "--http-processes",
+            str(args.http_processes),
+        )
         served.start()
         try:
             for clients in LEVELS:

@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     frontend = sub.add_parser("frontend", help="run the HTTP front end alone")
     settings.add_flags(frontend, FrontendConfig, FRONTEND_FLAGS)
+    frontend.add_argument("--sibling", action="store_true", help=argparse.SUPPRESS)
     frontend.set_defaults(func=run_frontend)
 
     serve = sub.add_parser(
@@ -78,9 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
 def run_frontend(args: argparse.Namespace) -> int:
     from facerec.frontend.http_server import HttpServer
 
-    server = HttpServer(settings.load(FrontendConfig, args))
+    server = HttpServer(settings.load(FrontendConfig, args), sibling=args.sibling)
     signal.signal(signal.SIGTERM, lambda *_: _interrupt())
-    print(f"facerec front end at {server.url}", flush=True)
+    if not args.sibling:
+        print(f"facerec front end at {server.url}", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:

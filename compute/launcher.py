@@ -22,10 +22,10 @@ from facerec.compute.settings import env_name
 READY_TIMEOUT_SECONDS = 300.0
 
 
-def config_env(cfg: ComputeConfig) -> dict[str, str]:
+def config_env(cfg: object) -> dict[str, str]:
     """`FACEREC_*` variables that reproduce `cfg` in another process."""
     env: dict[str, str] = {}
-    for f in dataclasses.fields(cfg):
+    for f in dataclasses.fields(cfg):  # type: ignore[arg-type]
         value = getattr(cfg, f.name)
         if value is None:
             continue
@@ -35,7 +35,7 @@ def config_env(cfg: ComputeConfig) -> dict[str, str]:
     return env
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child: ask Linux to SIGTERM it when the parent dies, even by SIGKILL."""
     try:
         import ctypes
@@ -69,7 +69,7 @@ class ComputeChild:
                     str(port_file),
                 ],
                 env={**os.environ, **config_env(self.cfg)},
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
             deadline = time.monotonic() + READY_TIMEOUT_SECONDS
             while not port_file.exists() or not port_file.read_text().strip():

@@ -18,6 +18,7 @@ class FrontendConfig:
     upload_timeout_seconds: float = 120.0
     sse_keepalive_seconds: float = 15.0
     http_threads: int = 48
+    http_processes: int = 1
     max_event_streams: int = 32
     retry_after_seconds: int = 2
 
@@ -29,7 +30,9 @@ class FrontendConfig:
         "grpc_timeout_seconds": "deadline of each unary gRPC call",
         "upload_timeout_seconds": "deadline of one upload streamed to the compute server",
         "sse_keepalive_seconds": "interval of keep-alive comments on event streams",
-        "http_threads": "HTTP worker threads",
+        "http_threads": "HTTP worker threads (per process)",
+        "http_processes": "front-end processes sharing the port (SO_REUSEPORT, Linux); one"
+        " Python process uses about one core, so more processes take uploads on more cores",
         "max_event_streams": "open event streams allowed at once (more: 503); the other "
         "threads stay free for normal requests",
         "retry_after_seconds": "Retry-After sent with 503 responses",

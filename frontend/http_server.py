@@ -1,28 +1,51 @@
-"""Serving the app on waitress, a threaded production WSGI server."""
+"""Serving the app on waitress, a threaded production WSGI server, in one or more processes."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
+import socket
+import subprocess
+import sys
 import threading
 
 from waitress.server import create_server
 
+from facerec.compute.launcher import config_env, die_with_parent
 from facerec.frontend.app import create_app
 from facerec.frontend.config import FrontendConfig
 
 log = logging.getLogger(__name__)
 
 
-class HttpServer:
-    """The front end bound to its port (0 picks one); run in the foreground or a thread."""
+def shared_socket(host: str, port: int) -> socket.socket:
+    """A socket bound with SO_REUSEPORT, so that sibling processes can bind the same port and
+    the kernel spreads connections over them."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
 
-    def __init__(self, cfg: FrontendConfig) -> None:
+
+class HttpServer:
+    """The front end bound to its port (0 picks one); run in the foreground or a thread.
+
+    With `http_processes` > 1 this process starts the others, each a whole front end on the
+    same port (the front end keeps no state, so any process can answer any request).
+    """
+
+    def __init__(self, cfg: FrontendConfig, sibling: bool = False) -> None:
         self.cfg = cfg
         self.app = create_app(cfg)
+        where: dict[str, object] = {"host": cfg.http_host, "port": cfg.http_port}
+        if sibling or cfg.http_processes > 1:
+            where = {"sockets": [shared_socket(cfg.http_host, cfg.http_port)]}
         self._server = create_server(
             self.app,
-            host=cfg.http_host,
-            port=cfg.http_port,
+            **where,
             threads=cfg.http_threads,
             channel_timeout=max(120, int(cfg.sse_keepalive_seconds * 4)),
             ident="facerec",
@@ -36,10 +59,27 @@ class HttpServer:
         host = cfg.http_host if ":" not in cfg.http_host else f"[{cfg.http_host}]"
         self.url = f"http://{host}:{self.port}/"
         self._thread: threading.Thread | None = None
+        self._siblings: list[subprocess.Popen[bytes]] = []
+
+    def _start_siblings(self) -> None:
+        same = dataclasses.replace(self.cfg, http_port=self.port, http_processes=1)
+        env = {**os.environ, **config_env(same)}
+        for _ in range(self.cfg.http_processes - 1):
+            self._siblings.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "facerec.compute.cli", "frontend", "--sibling"],
+                    env=env,
+                    preexec_fn=die_with_parent,
+                )
+            )
 
     def run(self) -> None:
+        self._start_siblings()
         log.info(
-            "facerec front end listening on %s (compute at %s)", self.url, self.cfg.grpc_target
+            "facerec front end listening on %s (compute at %s, %d processes)",
+            self.url,
+            self.cfg.grpc_target,
+            max(1, self.cfg.http_processes),
         )
         self._server.run()
 
@@ -48,6 +88,13 @@ class HttpServer:
         self._thread.start()
 
     def stop(self) -> None:
+        for proc in self._siblings:
+            proc.terminate()
         self._server.close()
         self._server.task_dispatcher.shutdown(timeout=5)
         self.app.extensions["facerec"].compute.close()
+        for proc in self._siblings:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
