@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint, Response, jsonify
 
 from facerec.frontend.state import state
@@ -11,8 +13,9 @@ bp = Blueprint("ops", __name__)
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """The front end itself answers (says nothing about compute)."""
-    return jsonify({"status": "ok"})
+    """The front end itself answers (says nothing about compute); `process` tells the
+    processes of a multi-process front end apart."""
+    return jsonify({"status": "ok", "process": os.getpid()})
 
 
 @bp.get("/readyz")

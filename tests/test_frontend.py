@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import time
 from pathlib import Path
 
@@ -162,7 +163,8 @@ def test_bad_requests_get_json_errors(served: ServeProcess, faces: Path) -> None
 
 
 def test_health_ready_metrics(served: ServeProcess) -> None:
-    assert requests.get(f"{served.url}/healthz", timeout=TIMEOUT).json() == {"status": "ok"}
+    health = requests.get(f"{served.url}/healthz", timeout=TIMEOUT).json()
+    assert health["status"] == "ok" and health["process"] == served.proc.pid
     ready = requests.get(f"{served.url}/readyz", timeout=TIMEOUT)
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
     text = requests.get(f"{served.url}/metrics", timeout=TIMEOUT).text
@@ -364,3 +366,46 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert served.proc.wait(60) == 0
     log = served.log()
     assert "facerec compute stopped" in log and "Traceback" not in log
+
+
+def test_several_front_end_processes_share_the_port(
+    compute: ComputeProcess, tmp_path: Path, faces: Path
+) -> None:
+    front = ServeProcess(
+        tmp_path / "front",
+        "--grpc-target",
+        compute.target,
+        "--http-processes",
+        "3",
+        command="frontend",
+    )
+    front.start()
+    try:
+        processes = set()
+        deadline = time.monotonic() + 60
+        while len(processes) < 3 and time.monotonic() < deadline:
+            # A new connection each time: the kernel spreads connections over the processes.
+            with requests.Session() as s:
+                processes.add(s.get(f"{front.url}/healthz", timeout=TIMEOUT).json()["process"])
+        assert len(processes) == 3
+        siblings = processes - {front.proc.pid}
+        jobs = {post_photo(front.url, faces / "obama.jpg").json()["id"] for _ in range(6)}
+        for job_id in jobs:
+            got = requests.get(f"{front.url}/api/v1/jobs/{job_id}", timeout=TIMEOUT)
+            assert got.status_code == 200
+        assert front.interrupt() == 0
+        for pid in siblings:
+            _gone(pid)
+    finally:
+        front.kill()
+
+
+def _gone(pid: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"process {pid} still runs")
