@@ -146,7 +146,8 @@ class Dispatcher:
         with self._cond:
             session.closed = True
             self._sessions.pop(session.id, None)
-            leases = list(session.held.values())
+            # Answers already in hand are being stored; the rest go back.
+            leases = [lease for lease in session.held.values() if not lease.answered]
             session.held.clear()
             session.failed += len(leases)
             self._notify()
@@ -185,7 +186,7 @@ class Dispatcher:
         with self._cond:
             self.heartbeat(session)
             lease = session.held.get(task_id)
-            if lease is None or lease.task.attempt != attempt:
+            if lease is None or lease.task.attempt != attempt or lease.answered:
                 log.info(
                     "rejected an answer from %s for task %s attempt %d: lease not held",
                     session.hello.worker_id,
@@ -193,15 +194,30 @@ class Dispatcher:
                     attempt,
                 )
                 return None
-            del session.held[task_id]
-            self._notify()
+            lease.answered = True
             return lease
+
+    def _release(self, lease: Lease) -> None:
+        """Frees the slot once the answer is stored, so that its EMBED items are queued
+        before the worker is handed anything else."""
+        with self._cond:
+            if lease.session.held.get(lease.task.id) is lease:
+                del lease.session.held[lease.task.id]
+            self._notify()
 
     def complete(self, session: Session, task_id: str, attempt: int, output: TaskOutput) -> bool:
         """A task's result; False (and nothing changes) when the lease is not held."""
         lease = self._take(session, task_id, attempt)
         if lease is None:
             return False
+        try:
+            self._store(lease, output)
+        finally:
+            self._release(lease)
+        return True
+
+    def _store(self, lease: Lease, output: TaskOutput) -> None:
+        session = lease.session
         session.done += 1
         try:
             if lease.task.kind is TaskKind.DETECT:
@@ -218,9 +234,8 @@ class Dispatcher:
             session.failed += 1
             self._fail_lease(lease, exc)
         except Exception as exc:
-            log.exception("storing the result of task %s failed", task_id)
+            log.exception("storing the result of task %s failed", lease.task.id)
             self._fail_lease(lease, TaskError("COORDINATOR_ERROR", f"{type(exc).__name__}: {exc}"))
-        return True
 
     def fail(self, session: Session, task_id: str, attempt: int, error: TaskError) -> bool:
         """A task the worker could not do; False when the lease is not held."""
@@ -228,7 +243,10 @@ class Dispatcher:
         if lease is None:
             return False
         session.failed += 1
-        self._fail_lease(lease, error)
+        try:
+            self._fail_lease(lease, error)
+        finally:
+            self._release(lease)
         return True
 
     def withdraw(self, job_id: str) -> None:
@@ -440,7 +458,7 @@ class Dispatcher:
         with self._cond:
             for session in self._sessions.values():
                 for task_id, lease in list(session.held.items()):
-                    if lease.expires < now:
+                    if lease.expires < now and not lease.answered:
                         del session.held[task_id]
                         session.failed += 1
                         session.silent = True

@@ -54,6 +54,7 @@ class Lease:
     expires: float
     jobs: dict[str, int]  # job id -> attempt
     items: list[EmbedItem] = field(default_factory=list)
+    answered: bool = False  # its answer is being stored; the slot frees after that
 
 
 def check_hello(hello: WorkerHello, model_id: str) -> tuple[bool, bool]:
