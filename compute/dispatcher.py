@@ -418,10 +418,15 @@ class Dispatcher:
     def _lease_detect(self, session: Session, job: Job) -> None:
         try:
             photo = self.read_photo(job.image.sha256)
-        except FileNotFoundError:
+        except OSError as exc:
             self._forget(job.id, job.attempt)
-            missing = TaskError("PHOTO_MISSING", "the photo is no longer in the spool", True)
-            self.pipeline.failed(job, missing)
+            if isinstance(exc, FileNotFoundError):
+                error = TaskError("PHOTO_MISSING", "the photo is no longer in the spool", True)
+            else:
+                error = TaskError("SPOOL_ERROR", f"the photo cannot be read: {exc}")
+            done = self.pipeline.failed(job, error)
+            if done is not None and not done.state.terminal:
+                self.wake()
             return
         with self._cond:
             if self._live(job.id, job.attempt) is None:

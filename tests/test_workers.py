@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import subprocess
 import sys
@@ -313,5 +314,24 @@ def test_workers_reconnect_when_the_coordinator_restarts(
         with client.connect(coordinator.target) as api:
             job = recognize(api, faces / "obama.jpg")
             assert job.state == SUCCEEDED and len(job.faces) == 1
+    finally:
+        coordinator.kill()
+
+
+def test_a_photo_gone_from_the_spool_fails_the_job(
+    tmp_path: Path, faces: Path, workers: list[WorkerProcess]
+) -> None:
+    coordinator = _coordinator(tmp_path)
+    try:
+        with client.connect(coordinator.target) as api:
+            job = api.submit(faces / "obama.jpg", spec())
+            sha = hashlib.sha256((faces / "obama.jpg").read_bytes()).hexdigest()
+            (spooled,) = (tmp_path / "data" / "spool").glob(f"*/{sha}*")
+            spooled.unlink()
+            workers.append(WorkerProcess.python(tmp_path, coordinator.target, "w").start())
+            done = api.wait(job.id)
+            assert done.state == job_pb2.JOB_STATE_FAILED
+            assert done.error.code == "PHOTO_MISSING" and "spool" in done.error.message
+            assert recognize(api, faces / "biden.jpg").state == SUCCEEDED
     finally:
         coordinator.kill()
