@@ -184,7 +184,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
     parser.add_argument("--uploads-per-client", type=int, default=2)
-    parser.add_argument("--http-processes", type=int, default=1, help="front-end processes")
+    parser.add_argument(
+        "--http-processes", type=int, default=0, help="front-end processes (0: the default)"
+    )
     parser.add_argument("--serve-inline", choices=["single", "threaded"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

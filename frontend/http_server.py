@@ -14,7 +14,7 @@ from waitress.server import create_server
 
 from facerec.compute.launcher import config_env, die_with_parent
 from facerec.frontend.app import create_app
-from facerec.frontend.config import FrontendConfig
+from facerec.frontend.config import FrontendConfig, processes
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +33,16 @@ def shared_socket(host: str, port: int) -> socket.socket:
 class HttpServer:
     """The front end bound to its port (0 picks one); run in the foreground or a thread.
 
-    With `http_processes` > 1 this process starts the others, each a whole front end on the
-    same port (the front end keeps no state, so any process can answer any request).
+    With more than one process (`processes(cfg)`), this one starts the others, each a whole
+    front end on the same port (it keeps no state, so any process can answer any request).
     """
 
     def __init__(self, cfg: FrontendConfig, sibling: bool = False) -> None:
         self.cfg = cfg
         self.app = create_app(cfg)
         where: dict[str, object] = {"host": cfg.http_host, "port": cfg.http_port}
-        if sibling or cfg.http_processes > 1:
+        self.processes = 1 if sibling else processes(cfg)
+        if sibling or self.processes > 1:
             where = {"sockets": [shared_socket(cfg.http_host, cfg.http_port)]}
         self._server = create_server(
             self.app,
@@ -64,7 +65,7 @@ class HttpServer:
     def _start_siblings(self) -> None:
         same = dataclasses.replace(self.cfg, http_port=self.port, http_processes=1)
         env = {**os.environ, **config_env(same)}
-        for _ in range(self.cfg.http_processes - 1):
+        for _ in range(self.processes - 1):
             self._siblings.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "facerec.compute.cli", "frontend", "--sibling"],
@@ -79,7 +80,7 @@ class HttpServer:
             "facerec front end listening on %s (compute at %s, %d processes)",
             self.url,
             self.cfg.grpc_target,
-            max(1, self.cfg.http_processes),
+            self.processes,
         )
         self._server.run()
 

@@ -169,6 +169,9 @@ class ServeProcess(ChildProcess):
             self.command,
             "--http-port",
             "0",
+            # One process unless a test asks for more: its counters and limits are per process.
+            "--http-processes",
+            "1",
             *self.args,
         ]
         if self.command == "serve":

@@ -7,9 +7,11 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from PIL import Image
 
+from facerec.frontend.config import FrontendConfig, processes
 from tests.conftest import ComputeProcess, ServeProcess, free_port
 from tests.helpers import unique
 from tests.sse import read_events
@@ -409,3 +411,13 @@ def _gone(pid: int, timeout: float = 30.0) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"process {pid} still runs")
+
+
+def test_front_end_processes_default_to_a_quarter_of_the_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+
+    for cores, want in ((1, 1), (2, 1), (8, 2), (16, 4), (64, 4)):
+        monkeypatch.setattr(os, "cpu_count", lambda n=cores: n)
+        assert processes(FrontendConfig()) == want, cores
+    assert processes(FrontendConfig(http_processes=3)) == 3
