@@ -114,6 +114,7 @@ class WorkerConfig:
     weights_sha256: str = VGGFACE2_SHA256
     cache_dir: Path = field(default_factory=default_cache_dir)
     reconnect_max_seconds: float = 30.0
+    shutdown_grace_seconds: float = 30.0
 
     __field_docs__: ClassVar[dict[str, str]] = {
         "coordinator": "HOST:PORT of the compute server that hands out tasks",
@@ -131,4 +132,6 @@ class WorkerConfig:
         "cache_dir": ComputeConfig.__field_docs__["cache_dir"],
         "reconnect_max_seconds": "longest wait between reconnection attempts (backoff doubles"
         " from 0.5 s, with jitter)",
+        "shutdown_grace_seconds": "how long SIGTERM waits for the tasks in hand to finish"
+        " (no new ones come meanwhile); a second signal stops at once",
     }

@@ -162,6 +162,14 @@ class Dispatcher:
                 ),
             )
 
+    def drain_session(self, session: Session) -> None:
+        """The worker is stopping: it keeps its leases but gets no new task."""
+        with self._cond:
+            session.draining = True
+        log.info(
+            "worker %s is draining (%d tasks to finish)", session.hello.worker_id, len(session.held)
+        )
+
     def heartbeat(self, session: Session) -> None:
         """Extends every lease the session holds."""
         expires = time.time() + self.lease_seconds

@@ -86,10 +86,28 @@ class RemoteWorker:
         )
         self.stopping = threading.Event()
         self._call: grpc.Future | None = None
+        self._current: _Session | None = None
 
     def stop(self) -> None:
-        """Ends the session; tasks still held go back to the coordinator's queue."""
+        """Drains: tells the coordinator to send nothing new, lets the tasks in hand finish
+        (up to `shutdown_grace_seconds`), then ends the session. Returns at once; a second
+        call ends it now, and tasks still held go back to the coordinator's queue."""
+        if self.stopping.is_set():
+            self._cancel()
+            return
         self.stopping.set()
+        session = self._current
+        if session is None or not session.started:
+            self._cancel()
+            return
+        threading.Thread(target=self._drain, args=(session,), daemon=True).start()
+
+    def _drain(self, session: _Session) -> None:
+        if not session.drain(self.cfg.shutdown_grace_seconds):
+            log.warning("tasks still running after the grace period; giving them back")
+            self._cancel()
+
+    def _cancel(self) -> None:
         if self._call is not None:
             self._call.cancel()
 
@@ -115,8 +133,7 @@ class RemoteWorker:
             ("grpc.keepalive_timeout_ms", 10_000),
         ]
         outbox: queue.SimpleQueue[pb.WorkRequest | None] = queue.SimpleQueue()
-        session = _Session(self, outbox)
-        started = False
+        session = self._current = _Session(self, outbox)
         with grpc.insecure_channel(self.cfg.coordinator, options=options) as channel:
             stub = worker_service_pb2_grpc.WorkerServiceStub(channel)
             self._call = call = stub.Work(session.requests())
@@ -126,13 +143,13 @@ class RemoteWorker:
                 for msg in call:
                     which = msg.WhichOneof("message")
                     if which == "started":
-                        started = True
                         session.begin(msg.started)
                     elif which == "task":
-                        session.tasks.put(task_convert.task_from_pb(msg.task))
+                        session.take(task_convert.task_from_pb(msg.task))
                     elif which == "cancel":
                         session.cancelled.add(msg.cancel.task_id)
-                log.warning("the coordinator ended the session")
+                if not self.stopping.is_set():
+                    log.warning("the coordinator ended the session")
             except grpc.RpcError as exc:
                 if exc.code() in _REFUSED:
                     raise HelloRefused(exc.details()) from None
@@ -140,7 +157,7 @@ class RemoteWorker:
                     log.warning("coordinator %s: %s", self.cfg.coordinator, exc.details())
             finally:
                 session.end()
-        return started
+        return session.started
 
 
 class _Session:
@@ -153,7 +170,10 @@ class _Session:
         self.cancelled: set[str] = set()
         self.running: set[str] = set()
         self.ended = threading.Event()
+        self.started = False
         self.threads: list[threading.Thread] = []
+        self._outstanding = 0  # tasks received and not yet answered
+        self._idle = threading.Condition()
 
     def requests(self) -> Iterator[pb.WorkRequest]:
         yield task_convert.hello_to_pb(self.worker.hello)
@@ -161,6 +181,7 @@ class _Session:
             yield msg
 
     def begin(self, started: pb.WorkStarted) -> None:
+        self.started = True
         log.info(
             "connected to %s as %s (session %s, model %s, lease %.0f s)",
             self.worker.cfg.coordinator,
@@ -175,6 +196,22 @@ class _Session:
             self.threads.append(t)
         beat = max(0.5, started.heartbeat_seconds or 10.0)
         threading.Thread(target=self._heartbeat, args=(beat,), daemon=True).start()
+
+    def take(self, task: Task) -> None:
+        with self._idle:
+            self._outstanding += 1
+        self.tasks.put(task)
+
+    def drain(self, timeout: float) -> bool:
+        """Announces the drain, waits for every task in hand to be answered, then closes the
+        request stream; False when the tasks were not done in time."""
+        self.outbox.put(pb.WorkRequest(draining=pb.WorkerDraining()))
+        log.info("draining: finishing %d tasks in hand", self._outstanding)
+        with self._idle:
+            done = self._idle.wait_for(lambda: self._outstanding == 0, timeout)
+        if done:
+            self.outbox.put(None)  # half-close: the coordinator then ends the stream
+        return done
 
     def end(self) -> None:
         self.ended.set()
@@ -201,3 +238,6 @@ class _Session:
                 self.outbox.put(task_convert.failure_to_pb(task, answer))
             else:
                 self.outbox.put(task_convert.result_to_pb(task, answer))
+            with self._idle:
+                self._outstanding -= 1
+                self._idle.notify_all()

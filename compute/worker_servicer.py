@@ -71,6 +71,8 @@ class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):
                     await asyncio.to_thread(self.d.fail, session, f.task_id, f.attempt, error)
                 elif which == "heartbeat":
                     self.d.heartbeat(session)
+                elif which == "draining":
+                    self.d.drain_session(session)
                 else:
                     log.warning(
                         "worker %s sent %s mid-session; ignored", session.hello.worker_id, which

@@ -41,10 +41,13 @@ class Session:
     failed: int = 0
     closed: bool = False
     silent: bool = False  # let a lease expire; gets nothing new until it speaks again
+    draining: bool = False  # stopping: finishes what it holds, gets nothing new
 
     @property
     def free(self) -> int:
-        return 0 if self.closed or self.silent else self.hello.max_tasks - len(self.held)
+        if self.closed or self.silent or self.draining:
+            return 0
+        return self.hello.max_tasks - len(self.held)
 
 
 @dataclass

@@ -335,3 +335,32 @@ def test_a_photo_gone_from_the_spool_fails_the_job(
             assert recognize(api, faces / "biden.jpg").state == SUCCEEDED
     finally:
         coordinator.kill()
+
+
+def test_a_stopping_worker_finishes_its_task_and_takes_no_more(
+    tmp_path: Path, faces: Path, workers: list[WorkerProcess]
+) -> None:
+    coordinator = _coordinator(tmp_path)
+    try:
+        first = WorkerProcess.python(tmp_path, coordinator.target, "leaving")
+        workers.append(first.start())
+        with client.connect(coordinator.target) as api:
+            ids = [api.submit(faces / "shea_whigham.jpg", spec()).id for _ in range(2)]
+            _wait_for(
+                lambda: any(w.tasks_in_flight for w in _listing(api).workers),
+                what="the worker to hold a task",
+            )
+            assert first.terminate(timeout=60) == 0  # SIGTERM: drain, then leave
+            assert "draining" in first.log() and "is draining" in coordinator.log()
+            states = [
+                api.recognition.GetJob(rpb.GetJobRequest(job_id=i), timeout=10).job for i in ids
+            ]
+            # The DETECT task in hand was finished and stored (its EMBED waits for a worker,
+            # since the leaving one takes nothing new).
+            assert states[0].state == job_pb2.JOB_STATE_RUNNING and len(states[0].faces) == 1
+            workers.append(WorkerProcess.python(tmp_path, coordinator.target, "next").start())
+            done = [api.wait(i) for i in ids]
+            # No attempt was lost to the shutdown.
+            assert [(j.state, j.attempt, len(j.faces)) for j in done] == [(SUCCEEDED, 1, 1)] * 2
+    finally:
+        coordinator.kill()

@@ -21,16 +21,18 @@ TASK_KIND_DETECT: TaskKind
 TASK_KIND_EMBED: TaskKind
 
 class WorkRequest(_message.Message):
-    __slots__ = ("hello", "result", "failure", "heartbeat")
+    __slots__ = ("hello", "result", "failure", "heartbeat", "draining")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     FAILURE_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    DRAINING_FIELD_NUMBER: _ClassVar[int]
     hello: WorkerHello
     result: TaskResult
     failure: TaskFailure
     heartbeat: TaskHeartbeat
-    def __init__(self, hello: _Optional[_Union[WorkerHello, _Mapping]] = ..., result: _Optional[_Union[TaskResult, _Mapping]] = ..., failure: _Optional[_Union[TaskFailure, _Mapping]] = ..., heartbeat: _Optional[_Union[TaskHeartbeat, _Mapping]] = ...) -> None: ...
+    draining: WorkerDraining
+    def __init__(self, hello: _Optional[_Union[WorkerHello, _Mapping]] = ..., result: _Optional[_Union[TaskResult, _Mapping]] = ..., failure: _Optional[_Union[TaskFailure, _Mapping]] = ..., heartbeat: _Optional[_Union[TaskHeartbeat, _Mapping]] = ..., draining: _Optional[_Union[WorkerDraining, _Mapping]] = ...) -> None: ...
 
 class WorkerHello(_message.Message):
     __slots__ = ("worker_id", "capabilities", "max_tasks", "max_batch_size", "runtime")
@@ -171,6 +173,10 @@ class TaskHeartbeat(_message.Message):
     TASK_IDS_FIELD_NUMBER: _ClassVar[int]
     task_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, task_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class WorkerDraining(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class TaskCancel(_message.Message):
     __slots__ = ("task_id",)
