@@ -28,6 +28,7 @@ from facerec.compute.job_store import JobStore
 from facerec.compute.pipeline import Pipeline
 from facerec.compute.tasks import (
     DetectOutput,
+    Drained,
     EmbedOutput,
     FaceCrop,
     Task,
@@ -166,6 +167,8 @@ class Dispatcher:
         """The worker is stopping: it keeps its leases but gets no new task."""
         with self._cond:
             session.draining = True
+            if not session.held:
+                session.deliver(Drained())
         log.info(
             "worker %s is draining (%d tasks to finish)", session.hello.worker_id, len(session.held)
         )
@@ -209,8 +212,11 @@ class Dispatcher:
         """Frees the slot once the answer is stored, so that its EMBED items are queued
         before the worker is handed anything else."""
         with self._cond:
-            if lease.session.held.get(lease.task.id) is lease:
-                del lease.session.held[lease.task.id]
+            session = lease.session
+            if session.held.get(lease.task.id) is lease:
+                del session.held[lease.task.id]
+                if session.draining and not session.held:
+                    session.deliver(Drained())
             self._notify()
 
     def complete(self, session: Session, task_id: str, attempt: int, output: TaskOutput) -> bool:

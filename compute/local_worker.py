@@ -15,7 +15,7 @@ from facerec.compute.detector import Detector
 from facerec.compute.dispatcher import Dispatcher, Session
 from facerec.compute.embedder import Embedder
 from facerec.compute.task_runner import TaskRunner
-from facerec.compute.tasks import Task, TaskCancel, TaskError, WorkerHello
+from facerec.compute.tasks import Drained, Task, TaskCancel, TaskError, WorkerHello
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,9 @@ class LocalWorker:
         if self._session is not None:
             self.dispatcher.disconnect(self._session)
 
-    def _deliver(self, item: Task | TaskCancel) -> None:
+    def _deliver(self, item: Task | TaskCancel | Drained) -> None:
+        if isinstance(item, Drained):
+            return  # the local worker never drains
         if isinstance(item, TaskCancel):
             self._cancelled.add(item.task_id)
         else:

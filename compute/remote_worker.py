@@ -103,7 +103,10 @@ class RemoteWorker:
         threading.Thread(target=self._drain, args=(session,), daemon=True).start()
 
     def _drain(self, session: _Session) -> None:
-        if not session.drain(self.cfg.shutdown_grace_seconds):
+        # The coordinator ends the stream once every task this worker holds is answered.
+        session.outbox.put(pb.WorkRequest(draining=pb.WorkerDraining()))
+        log.info("draining: finishing the tasks in hand")
+        if not session.ended.wait(self.cfg.shutdown_grace_seconds):
             log.warning("tasks still running after the grace period; giving them back")
             self._cancel()
 
@@ -145,7 +148,7 @@ class RemoteWorker:
                     if which == "started":
                         session.begin(msg.started)
                     elif which == "task":
-                        session.take(task_convert.task_from_pb(msg.task))
+                        session.tasks.put(task_convert.task_from_pb(msg.task))
                     elif which == "cancel":
                         session.cancelled.add(msg.cancel.task_id)
                 if not self.stopping.is_set():
@@ -172,8 +175,6 @@ class _Session:
         self.ended = threading.Event()
         self.started = False
         self.threads: list[threading.Thread] = []
-        self._outstanding = 0  # tasks received and not yet answered
-        self._idle = threading.Condition()
 
     def requests(self) -> Iterator[pb.WorkRequest]:
         yield task_convert.hello_to_pb(self.worker.hello)
@@ -196,22 +197,6 @@ class _Session:
             self.threads.append(t)
         beat = max(0.5, started.heartbeat_seconds or 10.0)
         threading.Thread(target=self._heartbeat, args=(beat,), daemon=True).start()
-
-    def take(self, task: Task) -> None:
-        with self._idle:
-            self._outstanding += 1
-        self.tasks.put(task)
-
-    def drain(self, timeout: float) -> bool:
-        """Announces the drain, waits for every task in hand to be answered, then closes the
-        request stream; False when the tasks were not done in time."""
-        self.outbox.put(pb.WorkRequest(draining=pb.WorkerDraining()))
-        log.info("draining: finishing %d tasks in hand", self._outstanding)
-        with self._idle:
-            done = self._idle.wait_for(lambda: self._outstanding == 0, timeout)
-        if done:
-            self.outbox.put(None)  # half-close: the coordinator then ends the stream
-        return done
 
     def end(self) -> None:
         self.ended.set()
@@ -238,6 +223,3 @@ class _Session:
                 self.outbox.put(task_convert.failure_to_pb(task, answer))
             else:
                 self.outbox.put(task_convert.result_to_pb(task, answer))
-            with self._idle:
-                self._outstanding -= 1
-                self._idle.notify_all()

@@ -64,6 +64,11 @@ class TaskCancel:
     task_id: str
 
 
+@dataclass(frozen=True)
+class Drained:
+    """Tells a draining worker's session that every task it held is answered: it may end."""
+
+
 class TaskError(Exception):
     """A task that could not be done; `permanent` when the input is at fault."""
 

@@ -12,7 +12,7 @@ from facerec.compute.convert import timestamp
 from facerec.compute.dispatcher import Dispatcher, Session
 from facerec.compute.errors import InvalidArgument
 from facerec.compute.status import streaming, unary
-from facerec.compute.tasks import Task, TaskCancel, TaskError
+from facerec.compute.tasks import Drained, Task, TaskCancel, TaskError
 from facerec.v1 import worker_service_pb2 as pb
 from facerec.v1 import worker_service_pb2_grpc
 
@@ -38,7 +38,7 @@ class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):
         loop = asyncio.get_running_loop()
         outbox: asyncio.Queue[Any] = asyncio.Queue()
 
-        def deliver(item: Task | TaskCancel) -> None:
+        def deliver(item: Task | TaskCancel | Drained) -> None:
             with contextlib.suppress(RuntimeError):  # the loop is closing
                 loop.call_soon_threadsafe(outbox.put_nowait, item)
 
@@ -54,6 +54,8 @@ class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):
                 )
             )
             while (item := await outbox.get()) is not _END:
+                if isinstance(item, Drained):
+                    break  # a draining worker has answered everything: end its stream
                 yield task_convert.item_to_pb(item)
         finally:
             reader.cancel()

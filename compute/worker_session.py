@@ -13,6 +13,7 @@ from facerec.compute.errors import FailedPrecondition, InvalidArgument
 from facerec.compute.tasks import (
     DETECT_MTCNN,
     EMBED_PREFIX,
+    Drained,
     Task,
     TaskCancel,
     TaskError,
@@ -22,7 +23,7 @@ from facerec.compute.tasks import (
 MAX_TASKS = 64
 EMBEDDING_DIM = 512
 
-Deliver = Callable[[Task | TaskCancel], None]
+Deliver = Callable[[Task | TaskCancel | Drained], None]
 
 
 @dataclass
