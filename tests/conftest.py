@@ -282,9 +282,9 @@ class WorkerProcess(ChildProcess):
 
 
 @pytest.fixture
-def workers(tmp_path: Path) -> Iterator[list[WorkerProcess]]:
-    """Worker processes a test starts; all killed afterwards."""
-    started: list[WorkerProcess] = []
+def workers(tmp_path: Path) -> Iterator[list[ChildProcess]]:
+    """Processes a test starts (workers, their coordinators); all killed afterwards."""
+    started: list[ChildProcess] = []
     yield started
     for w in started:
         w.kill()

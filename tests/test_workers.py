@@ -19,15 +19,18 @@ from facerec.v1 import job_pb2
 from facerec.v1 import recognition_service_pb2 as rpb
 from facerec.v1 import worker_service_pb2 as wpb
 from facerec.v1 import worker_service_pb2_grpc as wgrpc
-from tests.conftest import ComputeProcess, WorkerProcess, free_port
+from tests.conftest import ChildProcess, ComputeProcess, WorkerProcess, free_port
 from tests.helpers import enroll_person, new_collection, recognize, spec, submit_bytes
 from tests.poison_worker import MARKER
 
 SUCCEEDED = job_pb2.JOB_STATE_SUCCEEDED
 
 
-def _coordinator(tmp_path: Path, *extra: str) -> ComputeProcess:
-    return ComputeProcess(tmp_path / "data", "--no-local-worker", *extra).start()
+def _coordinator(tmp_path: Path, started: list[ChildProcess], *extra: str) -> ComputeProcess:
+    """A compute server without models; killed with the test's workers."""
+    coordinator = ComputeProcess(tmp_path / "data", "--no-local-worker", *extra).start()
+    started.append(coordinator)
+    return coordinator
 
 
 def _listing(api: client.Api) -> wpb.ListWorkersResponse:
@@ -43,6 +46,13 @@ def _wait_for(check, timeout: float = 60.0, what: str = "condition"):  # type: i
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def _wait_until_holding(api: client.Api) -> None:
+    _wait_for(
+        lambda: any(w.tasks_in_flight for w in _listing(api).workers),
+        what="a worker to hold a task",
+    )
 
 
 class RawWorker:
@@ -69,74 +79,64 @@ class RawWorker:
 
 
 def test_python_detects_node_embeds_and_galleries_are_shared(
-    tmp_path: Path, faces: Path, workers: list[WorkerProcess], onnx_export: tuple[Path, str]
+    tmp_path: Path, faces: Path, workers: list[ChildProcess], onnx_export: tuple[Path, str]
 ) -> None:
-    coordinator = _coordinator(tmp_path)
+    coordinator = _coordinator(tmp_path, workers)
     target = coordinator.target
-    try:
-        full = WorkerProcess.python(tmp_path, target, "py-full")
-        workers.append(full.start())
-        with client.connect(target) as api:
-            people = new_collection(api)
-            obama = enroll_person(api, people, "Barack Obama", faces / "obama.jpg")
-            enroll_person(api, people, "Joe Biden", faces / "biden.jpg")
-            assert full.terminate() == 0
+    full = WorkerProcess.python(tmp_path, target, "py-full")
+    workers.append(full.start())
+    with client.connect(target) as api:
+        people = new_collection(api)
+        obama = enroll_person(api, people, "Barack Obama", faces / "obama.jpg")
+        enroll_person(api, people, "Joe Biden", faces / "biden.jpg")
+        assert full.terminate() == 0
 
-            detect = WorkerProcess.python(tmp_path, target, "py-detect", "--capabilities", "detect")
-            node = WorkerProcess.node(tmp_path, target, "node-embed", onnx_export[0])
-            workers += [detect.start(), node.start()]
-            listing = _listing(api)
-            caps = {w.worker_id: list(w.capabilities) for w in listing.workers}
-            want = {"py-detect": ["detect:mtcnn"], "node-embed": ["embed:facenet-untrained"]}
-            assert caps == want
+        detect = WorkerProcess.python(tmp_path, target, "py-detect", "--capabilities", "detect")
+        node = WorkerProcess.node(tmp_path, target, "node-embed", onnx_export[0])
+        workers += [detect.start(), node.start()]
+        listing = _listing(api)
+        caps = {w.worker_id: list(w.capabilities) for w in listing.workers}
+        want = {"py-detect": ["detect:mtcnn"], "node-embed": ["embed:facenet-untrained"]}
+        assert caps == want
 
-            job = recognize(api, faces / "obama.jpg", collection=people)
-            assert job.state == SUCCEEDED, job.error
-            (face,) = job.faces
-            best = face.matches[0]
-            # The gallery face was embedded by PyTorch, this one by ONNX Runtime in Node.
-            assert best.identity_id == obama
-            assert best.similarity >= 0.999, best.similarity
-            assert all(m.similarity < 0.99 for m in face.matches[1:])
+        job = recognize(api, faces / "obama.jpg", collection=people)
+        assert job.state == SUCCEEDED, job.error
+        (face,) = job.faces
+        best = face.matches[0]
+        # The gallery face was embedded by PyTorch, this one by ONNX Runtime in Node.
+        assert best.identity_id == obama
+        assert best.similarity >= 0.999, best.similarity
+        assert all(m.similarity < 0.99 for m in face.matches[1:])
 
-            group = recognize(api, faces / "multiface.jpg", collection=people)
-            assert group.state == SUCCEEDED and len(group.faces) == 6
-            done = {w.worker_id: w.tasks_done for w in _listing(api).workers}
-            assert done["node-embed"] >= 2 and done["py-detect"] >= 2, done
-    finally:
-        coordinator.kill()
+        group = recognize(api, faces / "multiface.jpg", collection=people)
+        assert group.state == SUCCEEDED and len(group.faces) == 6
+        done = {w.worker_id: w.tasks_done for w in _listing(api).workers}
+        assert done["node-embed"] >= 2 and done["py-detect"] >= 2, done
 
 
 def test_sigkilled_worker_task_goes_to_another(
-    tmp_path: Path, faces: Path, workers: list[WorkerProcess]
+    tmp_path: Path, faces: Path, workers: list[ChildProcess]
 ) -> None:
-    coordinator = _coordinator(tmp_path)
-    try:
-        first = WorkerProcess.python(tmp_path, coordinator.target, "first")
-        workers.append(first.start())
-        with client.connect(coordinator.target) as api:
-            ids = [api.submit(faces / "shea_whigham.jpg", spec()).id for _ in range(3)]
-
-            def holding() -> bool:
-                return any(w.tasks_in_flight for w in _listing(api).workers)
-
-            _wait_for(holding, what="the worker to hold a task")
-            first.kill()
-            second = WorkerProcess.python(tmp_path, coordinator.target, "second")
-            workers.append(second.start())
-            jobs = [api.wait(i) for i in ids]
-            assert [j.state for j in jobs] == [SUCCEEDED] * 3, [j.error for j in jobs]
-            assert [len(j.faces) for j in jobs] == [1, 1, 1]
-            assert max(j.attempt for j in jobs) == 2
-            assert "WORKER_LOST" in coordinator.log()
-    finally:
-        coordinator.kill()
+    coordinator = _coordinator(tmp_path, workers)
+    first = WorkerProcess.python(tmp_path, coordinator.target, "first")
+    workers.append(first.start())
+    with client.connect(coordinator.target) as api:
+        ids = [api.submit(faces / "shea_whigham.jpg", spec()).id for _ in range(3)]
+        _wait_until_holding(api)
+        first.kill()
+        second = WorkerProcess.python(tmp_path, coordinator.target, "second")
+        workers.append(second.start())
+        jobs = [api.wait(i) for i in ids]
+        assert [j.state for j in jobs] == [SUCCEEDED] * 3, [j.error for j in jobs]
+        assert [len(j.faces) for j in jobs] == [1, 1, 1]
+        assert max(j.attempt for j in jobs) == 2
+        assert "WORKER_LOST" in coordinator.log()
 
 
 def test_silent_worker_loses_its_lease_and_its_late_result_is_rejected(
-    tmp_path: Path, faces: Path, workers: list[WorkerProcess]
+    tmp_path: Path, faces: Path, workers: list[ChildProcess]
 ) -> None:
-    coordinator = _coordinator(tmp_path, "--lease-seconds", "2")
+    coordinator = _coordinator(tmp_path, workers, "--lease-seconds", "2")
     raw = RawWorker(coordinator.target, "detect:mtcnn")
     try:
         assert raw.next().WhichOneof("message") == "started"
@@ -161,7 +161,6 @@ def test_silent_worker_loses_its_lease_and_its_late_result_is_rejected(
             assert "LEASE_EXPIRED" in coordinator.log()
     finally:
         raw.close()
-        coordinator.kill()
 
 
 def _poisoned(photo: bytes) -> bytes:
@@ -171,9 +170,9 @@ def _poisoned(photo: bytes) -> bytes:
 
 
 def test_poison_photo_fails_after_the_attempt_limit(
-    tmp_path: Path, faces: Path, workers: list[WorkerProcess]
+    tmp_path: Path, faces: Path, workers: list[ChildProcess]
 ) -> None:
-    coordinator = _coordinator(tmp_path, "--max-attempts", "3")
+    coordinator = _coordinator(tmp_path, workers, "--max-attempts", "3")
     poison_worker = WorkerProcess(
         tmp_path,
         [
@@ -216,7 +215,6 @@ def test_poison_photo_fails_after_the_attempt_limit(
     finally:
         stop.set()
         supervisor.join(5)
-        coordinator.kill()
 
 
 def test_hellos_the_coordinator_cannot_serve_are_refused(
@@ -272,8 +270,10 @@ def test_embed_batches_mix_jobs(fresh_compute: ComputeProcess, faces: Path) -> N
     assert f"{listing.embed_batches_across_jobs} mixed several jobs" in shown.stdout
 
 
-def test_cancelling_a_job_withdraws_its_task(tmp_path: Path, faces: Path) -> None:
-    coordinator = _coordinator(tmp_path)
+def test_cancelling_a_job_withdraws_its_task(
+    tmp_path: Path, faces: Path, workers: list[ChildProcess]
+) -> None:
+    coordinator = _coordinator(tmp_path, workers)
     raw = RawWorker(coordinator.target, "detect:mtcnn")
     try:
         assert raw.next().WhichOneof("message") == "started"
@@ -292,75 +292,60 @@ def test_cancelling_a_job_withdraws_its_task(tmp_path: Path, faces: Path) -> Non
             assert later.state == job_pb2.JOB_STATE_QUEUED
     finally:
         raw.close()
-        coordinator.kill()
 
 
 def test_workers_reconnect_when_the_coordinator_restarts(
-    tmp_path: Path, faces: Path, workers: list[WorkerProcess], onnx_export: tuple[Path, str]
+    tmp_path: Path, faces: Path, workers: list[ChildProcess], onnx_export: tuple[Path, str]
 ) -> None:
     port = str(free_port())
     coordinator = ComputeProcess(tmp_path / "data", "--no-local-worker", "--grpc-port", port)
-    coordinator.start()
+    workers.append(coordinator.start())
     python = WorkerProcess.python(tmp_path, coordinator.target, "py", "--capabilities", "detect")
     node = WorkerProcess.node(tmp_path, coordinator.target, "node", onnx_export[0])
     workers += [python.start(), node.start()]
     coordinator.kill()
-    try:
-        coordinator.start()
-        for worker in (python, node):
-            _wait_for(lambda w=worker: w.log().count("connected to") >= 2, what="the reconnection")
-            assert "reconnecting" in worker.log()
-            assert worker.proc is not None and worker.proc.poll() is None
-        with client.connect(coordinator.target) as api:
-            job = recognize(api, faces / "obama.jpg")
-            assert job.state == SUCCEEDED and len(job.faces) == 1
-    finally:
-        coordinator.kill()
+    coordinator.start()
+    for worker in (python, node):
+        _wait_for(lambda w=worker: w.log().count("connected to") >= 2, what="the reconnection")
+        assert "reconnecting" in worker.log()
+        assert worker.proc is not None and worker.proc.poll() is None
+    with client.connect(coordinator.target) as api:
+        job = recognize(api, faces / "obama.jpg")
+        assert job.state == SUCCEEDED and len(job.faces) == 1
 
 
 def test_a_photo_gone_from_the_spool_fails_the_job(
-    tmp_path: Path, faces: Path, workers: list[WorkerProcess]
+    tmp_path: Path, faces: Path, workers: list[ChildProcess]
 ) -> None:
-    coordinator = _coordinator(tmp_path)
-    try:
-        with client.connect(coordinator.target) as api:
-            job = api.submit(faces / "obama.jpg", spec())
-            sha = hashlib.sha256((faces / "obama.jpg").read_bytes()).hexdigest()
-            (spooled,) = (tmp_path / "data" / "spool").glob(f"*/{sha}*")
-            spooled.unlink()
-            workers.append(WorkerProcess.python(tmp_path, coordinator.target, "w").start())
-            done = api.wait(job.id)
-            assert done.state == job_pb2.JOB_STATE_FAILED
-            assert done.error.code == "PHOTO_MISSING" and "spool" in done.error.message
-            assert recognize(api, faces / "biden.jpg").state == SUCCEEDED
-    finally:
-        coordinator.kill()
+    coordinator = _coordinator(tmp_path, workers)
+    with client.connect(coordinator.target) as api:
+        job = api.submit(faces / "obama.jpg", spec())
+        sha = hashlib.sha256((faces / "obama.jpg").read_bytes()).hexdigest()
+        (spooled,) = (tmp_path / "data" / "spool").glob(f"*/{sha}*")
+        spooled.unlink()
+        workers.append(WorkerProcess.python(tmp_path, coordinator.target, "w").start())
+        done = api.wait(job.id)
+        assert done.state == job_pb2.JOB_STATE_FAILED
+        assert done.error.code == "PHOTO_MISSING" and "spool" in done.error.message
+        assert recognize(api, faces / "biden.jpg").state == SUCCEEDED
 
 
 def test_a_stopping_worker_finishes_its_task_and_takes_no_more(
-    tmp_path: Path, faces: Path, workers: list[WorkerProcess]
+    tmp_path: Path, faces: Path, workers: list[ChildProcess]
 ) -> None:
-    coordinator = _coordinator(tmp_path)
-    try:
-        first = WorkerProcess.python(tmp_path, coordinator.target, "leaving")
-        workers.append(first.start())
-        with client.connect(coordinator.target) as api:
-            ids = [api.submit(faces / "shea_whigham.jpg", spec()).id for _ in range(2)]
-            _wait_for(
-                lambda: any(w.tasks_in_flight for w in _listing(api).workers),
-                what="the worker to hold a task",
-            )
-            assert first.terminate(timeout=60) == 0  # SIGTERM: drain, then leave
-            assert "draining" in first.log() and "is draining" in coordinator.log()
-            states = [
-                api.recognition.GetJob(rpb.GetJobRequest(job_id=i), timeout=10).job for i in ids
-            ]
-            # The DETECT task in hand was finished and stored (its EMBED waits for a worker,
-            # since the leaving one takes nothing new).
-            assert states[0].state == job_pb2.JOB_STATE_RUNNING and len(states[0].faces) == 1
-            workers.append(WorkerProcess.python(tmp_path, coordinator.target, "next").start())
-            done = [api.wait(i) for i in ids]
-            # No attempt was lost to the shutdown.
-            assert [(j.state, j.attempt, len(j.faces)) for j in done] == [(SUCCEEDED, 1, 1)] * 2
-    finally:
-        coordinator.kill()
+    coordinator = _coordinator(tmp_path, workers)
+    first = WorkerProcess.python(tmp_path, coordinator.target, "leaving")
+    workers.append(first.start())
+    with client.connect(coordinator.target) as api:
+        ids = [api.submit(faces / "shea_whigham.jpg", spec()).id for _ in range(2)]
+        _wait_until_holding(api)
+        assert first.terminate(timeout=60) == 0  # SIGTERM: drain, then leave
+        assert "draining" in first.log() and "is draining" in coordinator.log()
+        states = [api.recognition.GetJob(rpb.GetJobRequest(job_id=i), timeout=10).job for i in ids]
+        # The DETECT task in hand was finished and stored (its EMBED waits for a worker,
+        # since the leaving one takes nothing new).
+        assert states[0].state == job_pb2.JOB_STATE_RUNNING and len(states[0].faces) == 1
+        workers.append(WorkerProcess.python(tmp_path, coordinator.target, "next").start())
+        done = [api.wait(i) for i in ids]
+        # No attempt was lost to the shutdown.
+        assert [(j.state, j.attempt, len(j.faces)) for j in done] == [(SUCCEEDED, 1, 1)] * 2
