@@ -54,6 +54,7 @@ class HttpServer:
             # answers uploads over the limit with a JSON 413; waitress itself refuses only
             # bodies far past it.
             inbuf_overflow=256 * 1024,
+            recv_bytes=256 * 1024,
             max_request_body_size=cfg.max_upload_bytes * 4 + 1024 * 1024,
         )
         self.port = self._server.effective_port

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -39,6 +40,25 @@ class FileEnd:
 Part = FormField | FileStart | FileChunk | FileEnd
 
 
+class _DelimiterSearch:
+    """werkzeug's delimiter regex, started where the delimiter can first be.
+
+    On its own the regex tries every byte of a file's data (about 1 ms per 400 KB photo, the
+    largest CPU cost of an upload here); bytes.find skips to the first candidate in C. No match
+    can start earlier: it begins with the line break right before "--boundary".
+    """
+
+    def __init__(self, pattern: re.Pattern[bytes], boundary: bytes) -> None:
+        self._pattern = pattern
+        self._marker = b"--" + boundary
+
+    def search(self, data: bytes | bytearray) -> re.Match[bytes] | None:
+        at = data.find(self._marker)
+        if at == -1:
+            return None
+        return self._pattern.search(data, max(0, at - 2))
+
+
 def boundary_of(mimetype: str, params: dict[str, str]) -> bytes:
     if mimetype != "multipart/form-data" or not params.get("boundary"):
         raise ApiError(
@@ -54,6 +74,7 @@ def parts(stream: BinaryIO, boundary: bytes, max_file_bytes: int) -> Iterator[Pa
     is not valid multipart.
     """
     decoder = MultipartDecoder(boundary, max_form_memory_size=None)
+    decoder.boundary_re = _DelimiterSearch(decoder.boundary_re, boundary)  # type: ignore[assignment]
     current: Field | File | None = None
     field_buf = bytearray()
     file_size = 0
