@@ -25,6 +25,7 @@ class Upload:
         fd, name = tempfile.mkstemp(dir=spool.tmp_dir, suffix=".part")
         self.path = Path(name)
         self._file = os.fdopen(fd, "wb")
+        self.kept = False
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -39,9 +40,11 @@ class Upload:
         return self._hash.hexdigest()
 
     def discard(self) -> None:
+        """Removes the temp file unless it was kept in the spool."""
         if not self._file.closed:
             self._file.close()
-        self.path.unlink(missing_ok=True)
+        if not self.kept:
+            self.path.unlink(missing_ok=True)
 
 
 class PhotoSpool:
@@ -66,6 +69,7 @@ class PhotoSpool:
         dest = self.path(sha256)
         dest.parent.mkdir(exist_ok=True)
         os.replace(upload.path, dest)
+        upload.kept = True
         return dest
 
     def delete(self, sha256: str) -> None:

@@ -11,7 +11,9 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 
 from facerec.frontend.errors import ApiError
 
-READ_BYTES = 256 * 1024
+# Each chunk becomes one SubmitJob message: most photos fit in one, and every message costs
+# the compute server a round of its event loop.
+READ_BYTES = 1024 * 1024
 MAX_FIELD_BYTES = 64 * 1024
 
 
