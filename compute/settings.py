@@ -75,7 +75,9 @@ def add_flags(parser: argparse.ArgumentParser, cls: type, only: tuple[str, ...])
     for name in only:
         tp = _base_type(hints[name])
         flag = "--" + name.replace("_", "-")
-        default = next(f.default for f in dataclasses.fields(cls) if f.name == name)
+        found = next(f for f in dataclasses.fields(cls) if f.name == name)
+        has_factory = found.default_factory is not dataclasses.MISSING
+        default = found.default_factory() if has_factory else found.default
         help_text = f"{docs.get(name, '')} [{env_name(name)}; default: {default}]"
         if tp is bool:
             parser.add_argument(

@@ -69,3 +69,24 @@ def test_cli_errors_are_clear(compute: ComputeProcess, tmp_path: Path) -> None:
     text.write_text("hello")
     bad = facerec("recognize", str(text), target=compute.target)
     assert bad.returncode == 1 and "INVALID_ARGUMENT" in bad.stderr
+
+
+def test_help_names_each_default(tmp_path: Path) -> None:
+    """Defaults computed at start-up (the data and cache directories) are shown as paths."""
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "HOME": str(tmp_path),
+        "COLUMNS": "1000",  # no wrapping inside the paths
+    }
+    shown = subprocess.run(
+        [sys.executable, "-m", "facerec.compute.cli", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in env.items() if k != "XDG_CACHE_HOME"},
+    ).stdout
+    flat = " ".join(shown.split())
+    assert f"default: {tmp_path / 'data' / 'facerec'}]" in flat
+    assert f"default: {tmp_path / '.cache' / 'facerec'}]" in flat
+    assert "MISSING" not in flat
