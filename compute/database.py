@@ -34,6 +34,23 @@ CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (state, priority DESC, created_at)
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS jobs_photo ON jobs (photo_sha256, state);
 
+-- Jobs per state, kept by triggers: counting a state's rows costs as many steps as it has
+-- rows, and the queue-full check runs on every submission, when the queue is longest.
+CREATE TABLE IF NOT EXISTS job_counts (state INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS job_counts_insert AFTER INSERT ON jobs BEGIN
+    INSERT INTO job_counts (state, n) VALUES (NEW.state, 1)
+    ON CONFLICT (state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS job_counts_delete AFTER DELETE ON jobs BEGIN
+    UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+END;
+CREATE TRIGGER IF NOT EXISTS job_counts_update AFTER UPDATE OF state ON jobs
+WHEN OLD.state != NEW.state BEGIN
+    UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+    INSERT INTO job_counts (state, n) VALUES (NEW.state, 1)
+    ON CONFLICT (state) DO UPDATE SET n = n + 1;
+END;
+
 CREATE TABLE IF NOT EXISTS collections (
     name TEXT PRIMARY KEY,
     description TEXT NOT NULL DEFAULT '',
@@ -117,6 +134,11 @@ class Database:
             columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
             if column not in columns:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        # Counted once at open, so a database from before the triggers (or one edited by
+        # hand) starts right.
+        with self.write() as tx:
+            tx.execute("DELETE FROM job_counts")
+            tx.execute("INSERT INTO job_counts SELECT state, COUNT(*) FROM jobs GROUP BY state")
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

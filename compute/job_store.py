@@ -57,6 +57,11 @@ def _load(conn: sqlite3.Connection, job_id: str) -> Job:
     return _row_to_job(conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
 
 
+def _count(conn: sqlite3.Connection, state: JobState) -> int:
+    row = conn.execute("SELECT n FROM job_counts WHERE state = ?", (int(state),)).fetchone()
+    return row[0] if row else 0
+
+
 class JobStore:
     """The job queue. Every mutation of a running job is fenced by its attempt number."""
 
@@ -75,9 +80,7 @@ class JobStore:
                 ).fetchone()
                 if row is not None:
                     return _row_to_job(row), False
-            queued = conn.execute(
-                "SELECT COUNT(*) FROM jobs WHERE state = ?", (int(JobState.QUEUED),)
-            ).fetchone()[0]
+            queued = _count(conn, JobState.QUEUED)
             if queued >= max_queued:
                 raise ResourceExhausted(
                     f"the queue is full ({queued} jobs waiting); retry in a few seconds",
@@ -148,11 +151,7 @@ class JobStore:
         return jobs, cursor
 
     def count(self, state: JobState) -> int:
-        return (
-            self.db.read()
-            .execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (int(state),))
-            .fetchone()[0]
-        )
+        return _count(self.db.read(), state)
 
     def claim(self, owner: str, lease_seconds: float) -> Job | None:
         """Leases the next queued job (highest priority, then oldest) to `owner`."""

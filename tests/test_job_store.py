@@ -119,3 +119,40 @@ def test_photo_in_use(store: JobStore) -> None:
     assert store.photo_in_use(IMAGE.sha256)
     store.cancel(job.id)
     assert not store.photo_in_use(IMAGE.sha256)
+
+
+def test_counts_follow_every_transition(store: JobStore) -> None:
+    """The per-state counts (kept by triggers) equal a full count after each kind of change,
+    and a database reopened with wrong counts is counted again."""
+
+    def check(jobs: JobStore) -> None:
+        conn = jobs.db.read()
+        for state in JobState:
+            full = conn.execute(
+                "SELECT COUNT(*) FROM jobs WHERE state = ?", (int(state),)
+            ).fetchone()[0]
+            assert jobs.count(state) == full, state
+
+    jobs = [store.create(JobKind.RECOGNIZE, JobSpec(), IMAGE, 10)[0] for _ in range(6)]
+    store.create(JobKind.RECOGNIZE, JobSpec(request_id="dup"), IMAGE, 10)
+    store.create(JobKind.RECOGNIZE, JobSpec(request_id="dup"), IMAGE, 10)
+    check(store)
+    assert store.count(JobState.QUEUED) == 7
+    done = store.claim("w", 60)
+    store.succeed(done.id, done.attempt, (FACE,), "m")
+    bad = store.claim("w", 60)
+    store.fail(bad.id, bad.attempt, JobError("PHOTO_CORRUPT", "x"))
+    back = store.claim("w", 60)
+    store.retry(back.id, back.attempt, JobError("WORKER_LOST", "x"), 3)
+    store.claim("local/1", 60)
+    store.expire_leases(3, owner_prefix="local/")
+    store.cancel(jobs[5].id)
+    check(store)
+    assert store.count(JobState.QUEUED) == 4
+    assert store.count(JobState.SUCCEEDED) == store.count(JobState.FAILED) == 1
+    with store.db.write() as conn:
+        conn.execute("UPDATE job_counts SET n = 999")
+        conn.execute("DELETE FROM jobs WHERE id = ?", (jobs[4].id,))
+    reopened = JobStore(Database(store.db.path))
+    check(reopened)
+    assert reopened.count(JobState.QUEUED) == 3
