@@ -67,8 +67,13 @@ class PhotoSpool:
     def keep(self, upload: Upload, sha256: str) -> Path:
         """Moves a finished upload to its content-addressed place (call under `lock`)."""
         dest = self.path(sha256)
-        dest.parent.mkdir(exist_ok=True)
-        os.replace(upload.path, dest)
+        if dest.exists():
+            # The same bytes are already here. Renaming over them would make ext4 write the
+            # new copy out first (auto_da_alloc), about 0.4 ms of disk work under the lock.
+            upload.path.unlink()
+        else:
+            dest.parent.mkdir(exist_ok=True)
+            os.replace(upload.path, dest)
         upload.kept = True
         return dest
 
