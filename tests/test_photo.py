@@ -33,3 +33,38 @@ def test_bomb_is_refused_from_the_header(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument, match="50000x50000") as info:
         photo.check(path, path.stat().st_size, 50_000_000)
     assert info.value.reason == "PHOTO_TOO_MANY_PIXELS"
+
+
+def _pillow_verifies(path: Path) -> bool:
+    try:
+        with Image.open(path) as img:
+            img.verify()
+        return True
+    except (OSError, SyntaxError, ValueError):
+        return False
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda b: b[: len(b) // 2], "cut off"),
+        (lambda b: b[:-12], "ends before the IEND"),
+        (lambda b: b[: len(b) // 2] + bytes([b[len(b) // 2] ^ 0x55]) + b[len(b) // 2 + 1 :], "CRC"),
+    ],
+    ids=["truncated", "no IEND", "flipped byte"],
+)
+def test_damaged_png_is_refused_as_pillow_would(
+    faces: Path, tmp_path: Path, damage, message: str
+) -> None:
+    good = (faces / "32bit.png").read_bytes()
+    header = photo.check(faces / "32bit.png", len(good), 50_000_000)
+    assert (header.format, header.width, header.height) == ("PNG", 626, 1200)
+    path = tmp_path / "damaged.png"
+    path.write_bytes(damage(good))
+    assert not _pillow_verifies(path)
+    with pytest.raises(InvalidArgument, match=message) as info:
+        photo.check(path, path.stat().st_size, 50_000_000)
+    assert info.value.reason == "PHOTO_CORRUPT"
+    path.write_bytes(good + b"trailing bytes after IEND")
+    assert _pillow_verifies(path)
+    assert photo.check(path, path.stat().st_size, 50_000_000).format == "PNG"
