@@ -95,6 +95,7 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
         return pb.DeleteFaceResponse()
 
     @unary
+    @uploads.answers_early
     async def EnrollFaces(self, request_iterator: Any, context: Any) -> pb.EnrollFacesResponse:
         """All photos are received and checked before any job is queued: all or nothing."""
         stream = aiter(request_iterator)

@@ -34,6 +34,7 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
         return self.c.job_to_pb(job)
 
     @unary
+    @uploads.answers_early
     async def SubmitJob(self, request_iterator: Any, context: Any) -> pb.SubmitJobResponse:
         stream = aiter(request_iterator)
         first = await uploads.first_message(stream, "spec")
@@ -44,6 +45,7 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
             self.c.submitter.check_ranges(spec)
             existing = None
         if existing is not None:
+            await uploads.drain(stream, self.c.cfg.max_photo_bytes)
             return pb.SubmitJobResponse(job=self._job(existing))
         upload = self.c.spool.upload(self.c.cfg.max_photo_bytes)
         try:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 from facerec.compute import domain as d
-from facerec.compute.errors import InvalidArgument
+from facerec.compute.errors import FacerecError, InvalidArgument
 from facerec.compute.spool import Upload
 from facerec.compute.submitter import Submitter
+
+T = TypeVar("T")
 
 
 async def first_message(stream: AsyncIterator[Any], expected: str) -> Any:
@@ -38,6 +41,43 @@ async def receive_photo(
         else:
             raise InvalidArgument(f"unexpected {kind or 'empty'} message inside a photo")
     return None
+
+
+async def drain(stream: AsyncIterator[Any], max_bytes: int) -> None:
+    """Reads what the client still sends (up to `max_bytes` of chunks) before an early answer.
+
+    Answering a client-streaming call before the client has finished sending resets the
+    stream, and grpc.aio clients then report INTERNAL instead of the answer
+    (grpc/grpc#36066). Reading the rest first gives every client the real status.
+    """
+    seen = 0
+    try:
+        async for msg in stream:
+            if msg.WhichOneof("payload") == "chunk":
+                seen += len(msg.chunk)
+                if seen > max_bytes:
+                    return
+    except Exception:  # the stream broke: the answer goes out regardless
+        return
+
+
+def answers_early(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """Drains a client stream before answering a refused upload (see `drain`).
+
+    Not for PHOTO_TOO_LARGE: the client may have much more to send.
+    """
+
+    @functools.wraps(handler)
+    async def wrapper(self: Any, request_iterator: Any, context: Any) -> T:
+        stream = aiter(request_iterator)
+        try:
+            return await handler(self, stream, context)
+        except FacerecError as exc:
+            if exc.reason != "PHOTO_TOO_LARGE":
+                await drain(stream, self.c.cfg.max_photo_bytes)
+            raise
+
+    return wrapper
 
 
 async def submit(submitter: Submitter, kind: d.JobKind, spec: d.JobSpec, upload: Upload) -> d.Job:

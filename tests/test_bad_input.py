@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
 import zlib
@@ -14,7 +15,9 @@ from PIL import Image
 from facerec.compute.client import Api
 from facerec.v1 import job_pb2
 from facerec.v1 import recognition_service_pb2 as rpb
-from tests.helpers import reason, recognize, rpc_error, spec, submit_bytes
+from facerec.v1 import recognition_service_pb2_grpc as rgrpc
+from tests.conftest import ComputeProcess
+from tests.helpers import reason, recognize, rpc_error, spec, submit_bytes, unique
 
 
 def bomb_png(width: int = 50_000, height: int = 50_000) -> bytes:
@@ -131,3 +134,37 @@ def test_photo_with_no_face_succeeds_with_none(api: Api) -> None:
     done = api.wait(job.id)
     assert done.state == job_pb2.JOB_STATE_SUCCEEDED
     assert len(done.faces) == 0
+
+
+def test_asyncio_clients_get_the_real_status_of_an_early_answer(
+    compute: ComputeProcess, faces: Path
+) -> None:
+    """A refused upload is answered after the client has sent it all: grpc.aio clients that
+    write message by message otherwise see INTERNAL ("Internal error from Core") instead of
+    the server's status when their next write meets the answer (grpc/grpc#36066)."""
+    data = (faces / "obama.jpg").read_bytes()
+
+    async def send(stub: rgrpc.RecognitionServiceStub, job_spec: job_pb2.JobSpec) -> str:
+        call = stub.SubmitJob(timeout=60)
+        try:
+            await call.write(rpb.SubmitJobRequest(spec=job_spec))
+            for at in range(0, len(data), 64 * 1024):
+                await call.write(rpb.SubmitJobRequest(chunk=data[at : at + 64 * 1024]))
+            await call.done_writing()
+            return (await call).job.id
+        except grpc.aio.AioRpcError as exc:
+            return f"{exc.code().name}: {exc.details()}"
+
+    async def run() -> tuple[str, list[set[str]]]:
+        async with grpc.aio.insecure_channel(compute.target) as channel:
+            stub = rgrpc.RecognitionServiceStub(channel)
+            again = spec(request_id=unique("aio"))
+            first = await send(stub, again)
+            specs = [spec(top_k=500), spec(collection="no-such-collection"), again]
+            return first, [{await send(stub, s) for _ in range(15)} for s in specs]
+
+    first, (bad_top_k, unknown, repeated) = asyncio.run(run())
+    assert first.startswith("job_")
+    assert bad_top_k == {"INVALID_ARGUMENT: top_k must be between 1 and 100 (got 500)"}
+    assert unknown == {"NOT_FOUND: collection 'no-such-collection' does not exist"}
+    assert repeated == {first}  # the same job, answered before the photo was needed
