@@ -47,6 +47,13 @@ class Upload:
             self.path.unlink(missing_ok=True)
 
 
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
+
+
 class PhotoSpool:
     """Content-addressed photo files. `lock` guards "is it still needed?" against reuse."""
 
@@ -67,9 +74,10 @@ class PhotoSpool:
     def keep(self, upload: Upload, sha256: str) -> Path:
         """Moves a finished upload to its content-addressed place (call under `lock`)."""
         dest = self.path(sha256)
-        if dest.exists():
+        if _size(dest) == upload.size:
             # The same bytes are already here. Renaming over them would make ext4 write the
             # new copy out first (auto_da_alloc), about 0.4 ms of disk work under the lock.
+            # (A copy cut short by a power cut has another size, and is replaced.)
             upload.path.unlink()
         else:
             dest.parent.mkdir(exist_ok=True)

@@ -37,6 +37,13 @@ def test_same_bytes_are_kept_once(tmp_path: Path) -> None:
     assert spool.prune({other.name}) == 1 and spool.stored() == {other.name}
 
 
+def test_a_stored_copy_of_another_size_is_replaced(tmp_path: Path) -> None:
+    spool = PhotoSpool(tmp_path)
+    path = spooled(spool, b"photo bytes")
+    path.write_bytes(b"")  # as a power cut can leave a renamed file whose data never landed
+    assert spooled(spool, b"photo bytes").read_bytes() == b"photo bytes"
+
+
 def test_oversize_and_discarded_uploads_leave_nothing(tmp_path: Path) -> None:
     spool = PhotoSpool(tmp_path)
     upload = spool.upload(10)
