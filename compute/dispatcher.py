@@ -143,8 +143,10 @@ class Dispatcher:
         return session
 
     def disconnect(self, session: Session) -> None:
-        """The worker is gone: its tasks go back (a new attempt for their jobs)."""
+        """The worker is gone: its tasks go back (a new attempt for their jobs). Idempotent."""
         with self._cond:
+            if session.closed:
+                return
             session.closed = True
             self._sessions.pop(session.id, None)
             # Answers already in hand are being stored; the rest go back.

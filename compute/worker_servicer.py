@@ -85,6 +85,9 @@ class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):
             log.info("worker %s stream ended: %s", session.hello.worker_id, exc)
         finally:
             outbox.put_nowait(_END)
+        # Give the tasks back now: the response side may be stuck sending a task to the
+        # worker that just went away, and would only reach its own cleanup later.
+        await asyncio.to_thread(self.d.disconnect, session)
 
     async def _result(self, session: Session, result: pb.TaskResult) -> None:
         try:
