@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
@@ -96,9 +97,8 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
 
     @unary
     @uploads.answers_early
-    async def EnrollFaces(self, request_iterator: Any, context: Any) -> pb.EnrollFacesResponse:
+    async def EnrollFaces(self, stream: AsyncIterator[Any], context: Any) -> pb.EnrollFacesResponse:
         """All photos are received and checked before any job is queued: all or nothing."""
-        stream = aiter(request_iterator)
         first = await uploads.first_message(stream, "spec")
         spec_pb = first.spec
         if not 0 <= spec_pb.priority <= d.MAX_PRIORITY:

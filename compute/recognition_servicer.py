@@ -35,8 +35,7 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
 
     @unary
     @uploads.answers_early
-    async def SubmitJob(self, request_iterator: Any, context: Any) -> pb.SubmitJobResponse:
-        stream = aiter(request_iterator)
+    async def SubmitJob(self, stream: AsyncIterator[Any], context: Any) -> pb.SubmitJobResponse:
         first = await uploads.first_message(stream, "spec")
         spec = convert.spec_from_pb(first.spec)
         if self.c.submitter.needs_store(spec):

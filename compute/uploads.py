@@ -62,7 +62,8 @@ async def drain(stream: AsyncIterator[Any], max_bytes: int) -> None:
 
 
 def answers_early(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
-    """Drains a client stream before answering a refused upload (see `drain`).
+    """Drains a client stream before answering a refused upload (see `drain`). The handler
+    gets the request stream as an async iterator.
 
     Not for PHOTO_TOO_LARGE: the client may have much more to send.
     """

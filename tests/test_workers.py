@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import queue
 import subprocess
@@ -53,6 +54,20 @@ def _wait_until_holding(api: client.Api) -> None:
         lambda: any(w.tasks_in_flight for w in _listing(api).workers),
         what="a worker to hold a task",
     )
+
+
+@contextlib.contextmanager
+def _busy_worker(
+    tmp_path: Path, faces: Path, workers: list[ChildProcess], name: str, jobs: int
+) -> Iterator[tuple[ComputeProcess, WorkerProcess, client.Api, list[str]]]:
+    """A coordinator and one Python worker holding the first of `jobs` large-photo jobs."""
+    coordinator = _coordinator(tmp_path, workers)
+    worker = WorkerProcess.python(tmp_path, coordinator.target, name)
+    workers.append(worker.start())
+    with client.connect(coordinator.target) as api:
+        ids = [api.submit(faces / "shea_whigham.jpg", spec()).id for _ in range(jobs)]
+        _wait_until_holding(api)
+        yield coordinator, worker, api, ids
 
 
 class RawWorker:
@@ -117,12 +132,7 @@ def test_python_detects_node_embeds_and_galleries_are_shared(
 def test_sigkilled_worker_task_goes_to_another(
     tmp_path: Path, faces: Path, workers: list[ChildProcess]
 ) -> None:
-    coordinator = _coordinator(tmp_path, workers)
-    first = WorkerProcess.python(tmp_path, coordinator.target, "first")
-    workers.append(first.start())
-    with client.connect(coordinator.target) as api:
-        ids = [api.submit(faces / "shea_whigham.jpg", spec()).id for _ in range(3)]
-        _wait_until_holding(api)
+    with _busy_worker(tmp_path, faces, workers, "first", 3) as (coordinator, first, api, ids):
         first.kill()
         second = WorkerProcess.python(tmp_path, coordinator.target, "second")
         workers.append(second.start())
@@ -333,12 +343,7 @@ def test_a_photo_gone_from_the_spool_fails_the_job(
 def test_a_stopping_worker_finishes_its_task_and_takes_no_more(
     tmp_path: Path, faces: Path, workers: list[ChildProcess]
 ) -> None:
-    coordinator = _coordinator(tmp_path, workers)
-    first = WorkerProcess.python(tmp_path, coordinator.target, "leaving")
-    workers.append(first.start())
-    with client.connect(coordinator.target) as api:
-        ids = [api.submit(faces / "shea_whigham.jpg", spec()).id for _ in range(2)]
-        _wait_until_holding(api)
+    with _busy_worker(tmp_path, faces, workers, "leaving", 2) as (coordinator, first, api, ids):
         assert first.terminate(timeout=60) == 0  # SIGTERM: drain, then leave
         assert "draining" in first.log() and "is draining" in coordinator.log()
         states = [api.recognition.GetJob(rpb.GetJobRequest(job_id=i), timeout=10).job for i in ids]
