@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+from werkzeug.sansio.multipart import (
+    LINE_BREAK_RE,
+    Data,
+    Epilogue,
+    Field,
+    File,
+    MultipartDecoder,
+    NeedData,
+    State,
+)
 
 from facerec.frontend.errors import ApiError
 
@@ -42,23 +50,38 @@ class FileEnd:
 Part = FormField | FileStart | FileChunk | FileEnd
 
 
-class _DelimiterSearch:
-    """werkzeug's delimiter regex, started where the delimiter can first be.
+class _Decoder(MultipartDecoder):
+    """werkzeug's decoder with a cheaper data step and the same events.
 
-    On its own the regex tries every byte of a file's data (about 1 ms per 400 KB photo, the
-    largest CPU cost of an upload here); bytes.find skips to the first candidate in C. No match
-    can start earlier: it begins with the line break right before "--boundary".
+    werkzeug's own step scans the whole buffer for "--boundary", then runs its delimiter regex
+    from the start (the regex tries every byte: about 1 ms per 400 KB photo), and copies the
+    data out twice. Here one `bytes.find` locates the first candidate and the regex starts
+    there (no match can start earlier: it begins with the line break before "--boundary"),
+    and the data is copied once.
     """
 
-    def __init__(self, pattern: re.Pattern[bytes], boundary: bytes) -> None:
-        self._pattern = pattern
+    def __init__(self, boundary: bytes) -> None:
+        super().__init__(boundary, max_form_memory_size=None)
         self._marker = b"--" + boundary
 
-    def search(self, data: bytes | bytearray) -> re.Match[bytes] | None:
+    def _parse_data(self, data: bytes | bytearray, *, start: bool) -> tuple[bytes, int, bool]:
+        data_start = LINE_BREAK_RE.match(data).end() if start else 0  # type: ignore[union-attr]
         at = data.find(self._marker)
-        if at == -1:
-            return None
-        return self._pattern.search(data, max(0, at - 2))
+        match = None if at == -1 else self.boundary_re.search(data, max(0, at - 2))
+        if match is not None:
+            self.state = State.EPILOGUE if match.group(1).startswith(b"--") else State.PART
+            data_end, del_index = match.start(), match.end()
+        else:
+            data_end = del_index = self._held_back_from(data, data_start)
+        with memoryview(data) as view, view[data_start:data_end] as piece:
+            return bytes(piece), del_index, match is None
+
+    def _held_back_from(self, data: bytes | bytearray, data_start: int) -> int:
+        """Where a delimiter cut off by the end of the buffer could begin: the last line
+        break within one delimiter's length of the end (else the end)."""
+        floor = max(data_start, len(data) - len(self._marker) - 2)
+        found = [i for i in (data.rfind(b"\n", floor), data.rfind(b"\r", floor)) if i != -1]
+        return min(found, default=len(data))
 
 
 def boundary_of(mimetype: str, params: dict[str, str]) -> bytes:
@@ -75,8 +98,7 @@ def parts(stream: BinaryIO, boundary: bytes, max_file_bytes: int) -> Iterator[Pa
     Raises ApiError 413 as soon as a file grows past `max_file_bytes`, and 400 when the body
     is not valid multipart.
     """
-    decoder = MultipartDecoder(boundary, max_form_memory_size=None)
-    decoder.boundary_re = _DelimiterSearch(decoder.boundary_re, boundary)  # type: ignore[assignment]
+    decoder = _Decoder(boundary)
     current: Field | File | None = None
     field_buf = bytearray()
     file_size = 0
