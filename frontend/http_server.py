@@ -15,6 +15,7 @@ from waitress.server import create_server
 from facerec.compute.launcher import config_env, die_with_parent
 from facerec.frontend.app import create_app
 from facerec.frontend.config import FrontendConfig, processes
+from facerec.frontend.multipart import READ_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,10 @@ class HttpServer:
             threads=cfg.http_threads,
             channel_timeout=max(120, int(cfg.sse_keepalive_seconds * 4)),
             ident="facerec",
-            # Bodies larger than one piece wait in a temporary file, not in memory. The app
-            # answers uploads over the limit with a JSON 413; waitress itself refuses only
-            # bodies far past it.
-            inbuf_overflow=256 * 1024,
+            # A body up to one piece (the most the app holds per request anyway) waits in
+            # memory, a larger one in a temporary file. The app answers uploads over the limit
+            # with a JSON 413; waitress itself refuses only bodies far past it.
+            inbuf_overflow=READ_BYTES,
             recv_bytes=256 * 1024,
             max_request_body_size=cfg.max_upload_bytes * 4 + 1024 * 1024,
         )
