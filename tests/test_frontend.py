@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -413,11 +414,12 @@ def _gone(pid: int, timeout: float = 30.0) -> None:
     raise AssertionError(f"process {pid} still runs")
 
 
-def test_front_end_processes_default_to_a_quarter_of_the_cores(
+def test_front_end_processes_default_to_two_or_a_quarter_of_the_cores(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-
-    for cores, want in ((1, 1), (2, 1), (8, 2), (16, 4), (64, 4)):
+    for cores, want in ((1, 1), (2, 2), (4, 2), (8, 2), (12, 3), (16, 4), (64, 4)):
         monkeypatch.setattr(os, "cpu_count", lambda n=cores: n)
         assert processes(FrontendConfig()) == want, cores
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert processes(FrontendConfig()) == 1
     assert processes(FrontendConfig(http_processes=3)) == 3
