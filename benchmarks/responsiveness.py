@@ -16,6 +16,7 @@ latency of the uploads and of the probes, and facerec's ratio to each baseline.
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import socket
 import subprocess
@@ -70,6 +71,9 @@ def inline_app():
 
 def serve_inline(mode: str, port: int) -> None:
     app = inline_app()
+    # Neither a line per request nor waitress's queue-depth warnings: only the table prints.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     if mode == "single":
         from werkzeug.serving import make_server
 
