@@ -35,7 +35,7 @@ class FrontendConfig:
         "http_threads": "HTTP worker threads (per process)",
         "http_processes": "front-end processes sharing the port (SO_REUSEPORT, Linux); one"
         " Python process uses about one core, so more processes take uploads on more cores;"
-        " 0: two (one on a single core), a quarter of the cores from 12 on, at most 4",
+        " 0: two (one on a single core or off Linux), a quarter of the cores from 12 on, at most 4",
         "max_event_streams": "open event streams allowed at once (more: 503); the other "
         "threads stay free for normal requests",
         "retry_after_seconds": "Retry-After sent with 503 responses",
