@@ -152,14 +152,14 @@ class Connection:
         self.sock.sendall(request)
         while (end := self.pending.find(b"\r\n\r\n")) == -1:
             self._receive()
-        head, rest = self.pending[:end].lower(), self.pending[end + 4 :]
+        head = self.pending[:end].lower()
         length = re.search(rb"\r\ncontent-length: *(\d+)", head)
         if length is None:
             raise RuntimeError(f"response without a Content-Length: {head[:200]!r}")
-        while len(rest) < int(length.group(1)):
+        body_end = end + 4 + int(length.group(1))
+        while len(self.pending) < body_end:
             self._receive()
-            rest = self.pending[end + 4 :]
-        body, self.pending = rest[: int(length.group(1))], rest[int(length.group(1)) :]
+        body, self.pending = self.pending[end + 4 : body_end], self.pending[body_end:]
         if b"\r\nconnection: close" in head or head.startswith(b"http/1.0"):
             self.close()
         return int(head.split(b" ", 2)[1]), body

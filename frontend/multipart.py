@@ -78,7 +78,8 @@ class _Decoder(MultipartDecoder):
 
     def _held_back_from(self, data: bytes | bytearray, data_start: int) -> int:
         """Where a delimiter cut off by the end of the buffer could begin: the last line
-        break within one delimiter's length of the end (else the end)."""
+        break within one delimiter's length of the end (else the end). werkzeug's own
+        `_last_partial_boundary_index` gives the same index but needs a copy of the buffer."""
         floor = max(data_start, len(data) - len(self._marker) - 2)
         found = [i for i in (data.rfind(b"\n", floor), data.rfind(b"\r", floor)) if i != -1]
         return min(found, default=len(data))
