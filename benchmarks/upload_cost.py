@@ -4,7 +4,8 @@ Runs `facerec serve --workers 0` (no model work, so only the upload path is meas
 the same photos (a) straight to the compute server with SubmitJob and (b) through the front end
 with POST /api/v1/jobs, from `--clients` concurrent clients. Prints, for each path, the upload
 latency (p50/p99) and the CPU milliseconds each process spent per upload, and the ratio of the
-HTTP path to the direct one.
+HTTP path to the direct one. Then, to split fixed from per-byte costs, the same for a tiny
+(8x8) photo on both paths and for a plain `GET /healthz` (what any request costs the front end).
 
     .venv/bin/python benchmarks/upload_cost.py [--clients 16] [--uploads-per-client 10]
 """
@@ -12,6 +13,7 @@ HTTP path to the direct one.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import subprocess
@@ -25,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from responsiveness import PHOTOS, pct, run_level  # noqa: E402
+from PIL import Image  # noqa: E402
+from responsiveness import PHOTOS, Connection, pct, run_level  # noqa: E402
 
 from facerec.compute import client  # noqa: E402
 from facerec.v1 import job_pb2  # noqa: E402
@@ -59,6 +62,42 @@ def direct(target: str, paths: list[Path], clients: int, per_client: int) -> lis
     return times
 
 
+def http_level(url: str, request: bytes, clients: int, per_client: int) -> list[float]:
+    """Latencies of `request` sent `per_client` times by each of `clients` keep-alive clients."""
+    host, port = url.removeprefix("http://").rstrip("/").split(":")
+    times: list[float] = []
+    lock = threading.Lock()
+    start = threading.Barrier(clients)
+
+    def one() -> None:
+        conn = Connection(host, int(port))
+        start.wait()
+        for _ in range(per_client):
+            t0 = time.perf_counter()
+            status, body = conn.exchange(request)
+            with lock:
+                times.append(time.perf_counter() - t0)
+            if status != 200:
+                raise RuntimeError(f"{status} {body[:100]!r}")
+        conn.close()
+
+    threads = [threading.Thread(target=one) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return times
+
+
+def tiny_photo(directory: Path) -> Path:
+    """An 8x8 JPEG: uploading it costs what every upload costs, whatever its size."""
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (128, 64, 32)).save(buf, "JPEG")
+    path = directory / "tiny.jpg"
+    path.write_bytes(buf.getvalue())
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
@@ -76,15 +115,25 @@ def main() -> int:
             child = int(subprocess.check_output(["pgrep", "-P", str(served.proc.pid)]).split()[0])
             target = "127.0.0.1:" + re.search(r"listening on \S+:(\d+)", served.log()).group(1)
             direct(target, paths, 2, 3)  # warm-up
+            tiny = tiny_photo(Path(tmp))
+            host = served.url.removeprefix("http://").rstrip("/")
+            healthz = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+            per = args.uploads_per_client
+            runs = {
+                "direct gRPC": lambda: direct(target, paths, args.clients, per),
+                "HTTP front end": lambda: run_level(
+                    served.url, "/api/v1/jobs", photos, args.clients, per
+                )[0],
+                "direct, tiny": lambda: direct(target, [tiny], args.clients, per),
+                "HTTP, tiny": lambda: run_level(
+                    served.url, "/api/v1/jobs", [tiny.read_bytes()], args.clients, per
+                )[0],
+                "GET /healthz": lambda: http_level(served.url, healthz, args.clients, per),
+            }
             rows = []
-            for label in ("direct gRPC", "HTTP front end"):
+            for label, run in runs.items():
                 front0, compute0 = cpu_seconds(served.proc.pid), cpu_seconds(child)
-                if label == "direct gRPC":
-                    times = direct(target, paths, args.clients, args.uploads_per_client)
-                else:
-                    times, _ = run_level(
-                        served.url, "/api/v1/jobs", photos, args.clients, args.uploads_per_client
-                    )
+                times = run()
                 rows.append(
                     (
                         label,
@@ -97,14 +146,24 @@ def main() -> int:
         finally:
             served.kill()
 
-    print(f"{args.clients} clients x {args.uploads_per_client} uploads, no model work")
+    print(
+        f"{args.clients} clients x {args.uploads_per_client} requests per row, no model work;"
+        " CPU ms per request"
+    )
     print(f"{'path':16} {'p50 ms':>8} {'p99 ms':>8} {'front CPU ms':>13} {'compute CPU ms':>15}")
     for label, p50, p99, front, comp in rows:
         print(f"{label:16} {p50:8.1f} {p99:8.1f} {front:13.2f} {comp:15.2f}")
-    (_, d50, d99, _, dc), (_, h50, h99, hf, hc) = rows
+    (_, d50, d99, _, dc), (_, h50, h99, hf, hc) = rows[:2]
     print(
         f"HTTP / direct: p50 {h50 / d50:.2f}x, p99 {h99 / d99:.2f}x,"
         f" CPU per upload {(hf + hc) / dc:.2f}x"
+    )
+    by_label = {label: (front, comp) for label, _, _, front, comp in rows}
+    tiny_front, tiny_compute = by_label["HTTP, tiny"]
+    print(
+        f"an upload's fixed cost beyond a plain request: front end"
+        f" {tiny_front - by_label['GET /healthz'][0]:.2f} ms, compute {tiny_compute:.2f} ms;"
+        f" the photos' bytes add {hf - tiny_front:.2f} and {hc - tiny_compute:.2f} ms"
     )
     return 0
 

@@ -137,6 +137,7 @@ class Coordinator:
         if self.local_worker is not None:
             self.local_worker.stop(self.cfg.shutdown_grace_seconds)
         self.webhooks.stop()
+        self.submitter.close()
         self.index.snapshot()
 
     def _alerted(self, alerts: list[Alert]) -> None:

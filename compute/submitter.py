@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from facerec.compute import domain as d
 from facerec.compute import photo
@@ -17,9 +18,17 @@ from facerec.compute.spool import PhotoSpool, Upload
 
 log = logging.getLogger(__name__)
 
+# Checking a photo and queueing its job run on a pool of their own rather than asyncio's
+# default one (six threads on two cores). The inserts take turns on one lock anyway, and each
+# thread that runs Python contends with the event loop for the interpreter lock: with two, a
+# burst of uploads is answered sooner (docs/performance.md). Not one, so that a slow photo (a
+# large TIFF to decode) does not hold up the others.
+ACCEPT_THREADS = 2
+
 
 class Submitter:
-    """Turns a validated spec and a received upload into a queued job (blocking; run off-loop)."""
+    """Turns a validated spec and a received upload into a queued job (blocking; run off-loop,
+    on `executor`)."""
 
     def __init__(
         self,
@@ -40,6 +49,11 @@ class Submitter:
         self.events = events
         self.model_id = model_id
         self.on_queued = on_queued
+        self.executor = ThreadPoolExecutor(ACCEPT_THREADS, thread_name_prefix="facerec-accept")
+
+    def close(self) -> None:
+        """Waits for the uploads being accepted, then stops the pool."""
+        self.executor.shutdown(wait=True)
 
     def validate(self, spec: d.JobSpec) -> d.JobSpec:
         """Checks ranges and that the collection exists and suits the model."""

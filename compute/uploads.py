@@ -83,7 +83,8 @@ def answers_early(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitab
 
 async def submit(submitter: Submitter, kind: d.JobKind, spec: d.JobSpec, upload: Upload) -> d.Job:
     """Checks and queues a received upload off the event loop; always cleans up."""
+    loop = asyncio.get_running_loop()
     try:
-        return await asyncio.to_thread(submitter.submit, kind, spec, upload)
+        return await loop.run_in_executor(submitter.executor, submitter.submit, kind, spec, upload)
     finally:
         upload.discard()
