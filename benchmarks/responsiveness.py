@@ -136,6 +136,11 @@ def upload_request(host: str, path: str, data: bytes) -> bytes:
     return head.encode() + body
 
 
+def get_request(host: str, path: str) -> bytes:
+    """A whole ready-made HTTP GET request."""
+    return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+
+
 class Connection:
     """A keep-alive HTTP/1.1 client that sends ready-made requests and reads responses with a
     Content-Length: a fraction of http.client's CPU, which here shares the server's cores."""
@@ -180,9 +185,16 @@ class Connection:
 
 
 def run_level(url: str, path: str, photos: list[bytes], clients: int, per_client: int):
+    """Each client uploads the photos in turn; returns upload and probe latencies."""
+    host = url.removeprefix("http://").split(":")[0]
+    return run_requests(url, [upload_request(host, path, p) for p in photos], clients, per_client)
+
+
+def run_requests(url: str, requests_: list[bytes], clients: int, per_client: int):
+    """Each of `clients` keep-alive clients sends `per_client` of `requests_` in turn while a
+    prober requests /healthz; returns the requests' and the probes' latencies."""
     host, port = url.removeprefix("http://").split(":")
-    requests_ = [upload_request(host, path, p) for p in photos]
-    probe_request = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    probe_request = get_request(host, "/healthz")
     uploads: list[float] = []
     probes: list[float] = []
     failures: list[str] = []

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from PIL import Image  # noqa: E402
-from responsiveness import PHOTOS, Connection, pct, run_level  # noqa: E402
+from responsiveness import PHOTOS, get_request, pct, run_level, run_requests  # noqa: E402
 
 from facerec.compute import client  # noqa: E402
 from facerec.v1 import job_pb2  # noqa: E402
@@ -62,33 +62,6 @@ def direct(target: str, paths: list[Path], clients: int, per_client: int) -> lis
     return times
 
 
-def http_level(url: str, request: bytes, clients: int, per_client: int) -> list[float]:
-    """Latencies of `request` sent `per_client` times by each of `clients` keep-alive clients."""
-    host, port = url.removeprefix("http://").rstrip("/").split(":")
-    times: list[float] = []
-    lock = threading.Lock()
-    start = threading.Barrier(clients)
-
-    def one() -> None:
-        conn = Connection(host, int(port))
-        start.wait()
-        for _ in range(per_client):
-            t0 = time.perf_counter()
-            status, body = conn.exchange(request)
-            with lock:
-                times.append(time.perf_counter() - t0)
-            if status != 200:
-                raise RuntimeError(f"{status} {body[:100]!r}")
-        conn.close()
-
-    threads = [threading.Thread(target=one) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return times
-
-
 def tiny_photo(directory: Path) -> Path:
     """An 8x8 JPEG: uploading it costs what every upload costs, whatever its size."""
     buf = io.BytesIO()
@@ -116,8 +89,7 @@ def main() -> int:
             target = "127.0.0.1:" + re.search(r"listening on \S+:(\d+)", served.log()).group(1)
             direct(target, paths, 2, 3)  # warm-up
             tiny = tiny_photo(Path(tmp))
-            host = served.url.removeprefix("http://").rstrip("/")
-            healthz = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+            healthz = get_request(served.url.removeprefix("http://"), "/healthz")
             per = args.uploads_per_client
             runs = {
                 "direct gRPC": lambda: direct(target, paths, args.clients, per),
@@ -128,7 +100,7 @@ def main() -> int:
                 "HTTP, tiny": lambda: run_level(
                     served.url, "/api/v1/jobs", [tiny.read_bytes()], args.clients, per
                 )[0],
-                "GET /healthz": lambda: http_level(served.url, healthz, args.clients, per),
+                "GET /healthz": lambda: run_requests(served.url, [healthz], args.clients, per)[0],
             }
             rows = []
             for label, run in runs.items():
