@@ -6,7 +6,6 @@ from flask import Blueprint, Response, jsonify, request
 
 from facerec.frontend import convert
 from facerec.frontend.errors import ApiError, int_arg
-from facerec.frontend.event_stream import EventStream
 from facerec.frontend.state import state
 
 bp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts")
@@ -43,16 +42,11 @@ def events() -> Response:
     identity_id = request.args.get("identity_id", "")
     # A cheap call first, so that bad filters or an unreachable compute get an HTTP status.
     s.compute.list_alerts(collection, identity_id, 1, "")
-    stream = EventStream(
+    return s.streams.open(
         lambda: s.compute.watch_alerts(after, collection, identity_id),
         convert.alert_event_sse,
-        s.metrics,
-        s.cfg.max_event_streams,
-        s.cfg.sse_keepalive_seconds,
         None,
-        s.cfg.retry_after_seconds,
     )
-    return stream.response()
 
 
 @bp.get("/<int:alert_id>/deliveries")

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from facerec.frontend import alerts_api, errors, gallery_api, jobs_api, ops_api, pages
 from facerec.frontend.compute_client import ComputeClient
 from facerec.frontend.config import FrontendConfig
+from facerec.frontend.event_stream import StreamHub
 from facerec.frontend.metrics import Metrics
 from facerec.frontend.state import FrontendState
 
@@ -24,7 +25,8 @@ def create_app(cfg: FrontendConfig | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = None  # uploads are size-checked while streaming
     app.json.sort_keys = False
-    st = FrontendState(cfg, ComputeClient(cfg), Metrics())
+    metrics = Metrics()
+    st = FrontendState(cfg, ComputeClient(cfg), metrics, StreamHub(cfg, metrics))
     app.extensions["facerec"] = st
     for bp in (jobs_api.bp, gallery_api.bp, alerts_api.bp, ops_api.bp, pages.bp):
         app.register_blueprint(bp)

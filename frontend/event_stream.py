@@ -11,6 +11,7 @@ from typing import Any
 import grpc
 from flask import Response
 
+from facerec.frontend.config import FrontendConfig
 from facerec.frontend.errors import ApiError, from_rpc
 from facerec.frontend.metrics import Metrics
 from facerec.frontend.sse import sse
@@ -27,7 +28,9 @@ class EventStream:
     A helper thread reads the gRPC stream into a queue so that the response can send a
     keep-alive comment whenever nothing happened for `keepalive` seconds. The stream ends
     when the gRPC stream ends, or when the HTTP client goes away (the next write fails, the
-    WSGI server closes the response, and the gRPC call is cancelled).
+    WSGI server closes the response, and the gRPC call is cancelled), or when the server
+    shuts down (`interrupt`: the response then ends without an `end` event, so the client
+    reconnects).
     """
 
     def __init__(
@@ -39,6 +42,7 @@ class EventStream:
         keepalive: float,
         first_timeout: float | None,
         retry_after: int,
+        on_close: Callable[[EventStream], None] = lambda _: None,
     ) -> None:
         if metrics.add_stream(1) > max_streams:
             metrics.add_stream(-1)
@@ -52,6 +56,7 @@ class EventStream:
         self.render = render
         self.keepalive = keepalive
         self.retry_after = retry_after
+        self.on_close = on_close
         self._queue: queue.Queue[Any] = queue.Queue()
         self._closed = False
         try:
@@ -92,10 +97,15 @@ class EventStream:
         if self._closed:
             return
         self._closed = True
+        self.interrupt()
+        self.metrics.add_stream(-1)
+        self.on_close(self)
+
+    def interrupt(self) -> None:
+        """Cancels the gRPC stream; the response then ends when it next takes an item."""
         call = getattr(self, "call", None)
         if call is not None:
             call.cancel()
-        self.metrics.add_stream(-1)
 
     def _events(self) -> Iterator[str]:
         try:
@@ -122,3 +132,61 @@ class EventStream:
             mimetype="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+
+
+class StreamHub:
+    """The process's open event streams: opened with the configured cap and keep-alive, and
+    all interrupted at shutdown, so that the WSGI server's threads are free before it closes.
+    """
+
+    def __init__(self, cfg: FrontendConfig, metrics: Metrics) -> None:
+        self.cfg = cfg
+        self.metrics = metrics
+        self._lock = threading.Lock()
+        self._open: set[EventStream] = set()
+        self._closing = False
+
+    def open(
+        self,
+        open_call: Callable[[], grpc.Call],
+        render: Callable[[Any], str],
+        first_timeout: float | None,
+    ) -> Response:
+        """Relays `open_call()`'s stream, or raises the ApiError its opening met."""
+        if self._closing:
+            raise ApiError(
+                503,
+                "SHUTTING_DOWN",
+                "this server is shutting down; retry shortly",
+                self.cfg.retry_after_seconds,
+            )
+        stream = EventStream(
+            open_call,
+            render,
+            self.metrics,
+            self.cfg.max_event_streams,
+            self.cfg.sse_keepalive_seconds,
+            first_timeout,
+            self.cfg.retry_after_seconds,
+            self._discard,
+        )
+        with self._lock:
+            closing = self._closing
+            if not closing:
+                self._open.add(stream)
+        if closing:
+            stream.interrupt()
+        return stream.response()
+
+    def _discard(self, stream: EventStream) -> None:
+        with self._lock:
+            self._open.discard(stream)
+
+    def end_all(self) -> int:
+        """Interrupts every open stream and refuses new ones; returns how many were open."""
+        with self._lock:
+            self._closing = True
+            streams = list(self._open)
+        for stream in streams:
+            stream.interrupt()
+        return len(streams)

@@ -42,6 +42,7 @@ class HttpServer:
         self.cfg = cfg
         self.app = create_app(cfg)
         where: dict[str, object] = {"host": cfg.http_host, "port": cfg.http_port}
+        self.sibling = sibling
         self.processes = 1 if sibling else processes(cfg)
         if sibling or self.processes > 1:
             where = {"sockets": [shared_socket(cfg.http_host, cfg.http_port)]}
@@ -78,12 +79,16 @@ class HttpServer:
 
     def run(self) -> None:
         self._start_siblings()
-        log.info(
-            "facerec front end listening on %s (compute at %s, %d processes)",
-            self.url,
-            self.cfg.grpc_target,
-            self.processes,
-        )
+        if self.sibling:
+            log.info("facerec front end, process %d, listening on %s too", os.getpid(), self.url)
+        else:
+            log.info(
+                "facerec front end listening on %s (compute at %s, %d %s)",
+                self.url,
+                self.cfg.grpc_target,
+                self.processes,
+                "process" if self.processes == 1 else "processes",
+            )
         self._server.run()
 
     def start(self) -> None:
@@ -91,11 +96,17 @@ class HttpServer:
         self._thread.start()
 
     def stop(self) -> None:
+        """Ends the open event streams (their clients reconnect), lets the requests in
+        progress finish for up to 5 s, then closes the port and the channel to compute."""
         for proc in self._siblings:
             proc.terminate()
-        self._server.close()
+        # Streams first: a thread still writing one when the server closes fails on a
+        # closed descriptor, and would hold the shutdown for its whole timeout.
+        st = self.app.extensions["facerec"]
+        st.streams.end_all()
         self._server.task_dispatcher.shutdown(timeout=5)
-        self.app.extensions["facerec"].compute.close()
+        self._server.close()
+        st.compute.close()
         for proc in self._siblings:
             try:
                 proc.wait(10)

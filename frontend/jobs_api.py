@@ -6,7 +6,6 @@ from flask import Blueprint, Response, jsonify, request
 
 from facerec.frontend import convert, uploads
 from facerec.frontend.errors import ApiError, int_arg
-from facerec.frontend.event_stream import EventStream
 from facerec.frontend.multipart import boundary_of, parts
 from facerec.frontend.state import state
 
@@ -85,14 +84,8 @@ def cancel(job_id: str) -> Response:
 @bp.get("/<job_id>/events")
 def events(job_id: str) -> Response:
     s = state()
-
-    stream = EventStream(
+    return s.streams.open(
         lambda: s.compute.watch_job(job_id),
         convert.job_event_sse,
-        s.metrics,
-        s.cfg.max_event_streams,
-        s.cfg.sse_keepalive_seconds,
         s.cfg.grpc_timeout_seconds,
-        s.cfg.retry_after_seconds,
     )
-    return stream.response()

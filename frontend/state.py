@@ -1,4 +1,4 @@
-"""What the app's blueprints share: config, the compute client and metrics."""
+"""What the app's blueprints share: config, the compute client, metrics and event streams."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import current_app
 
 from facerec.frontend.compute_client import ComputeClient
 from facerec.frontend.config import FrontendConfig
+from facerec.frontend.event_stream import StreamHub
 from facerec.frontend.metrics import Metrics
 
 
@@ -16,6 +17,7 @@ class FrontendState:
     cfg: FrontendConfig
     compute: ComputeClient
     metrics: Metrics
+    streams: StreamHub
 
 
 def state() -> FrontendState:

@@ -272,7 +272,7 @@ def test_serve_stops_cleanly_on_ctrl_c(tmp_path: Path, faces: Path) -> None:
     assert served.proc.wait(60) == 0
     log = served.log()
     assert "facerec compute stopped" in log
-    assert "Traceback" not in log
+    assert "Traceback" not in log, log
     try:
         requests.get(f"{served.url}/healthz", timeout=2)
         raise AssertionError("the front end still answers after Ctrl-C")
@@ -360,15 +360,33 @@ def test_fields_after_the_image_cancel_the_upload(served: ServeProcess, faces: P
     assert in_query.status_code == 202
 
 
-def test_serve_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+def test_serve_stops_cleanly_on_sigterm_with_streams_open(tmp_path: Path) -> None:
     import signal
 
-    served = ServeProcess(tmp_path)
+    # No worker: the job stays queued, so its event streams stay open until the shutdown.
+    served = ServeProcess(tmp_path, "--workers", "0")
     served.start()
+    url = served.url
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (90, 90, 90)).save(buf, format="PNG")
+    job_id = post_photo(url, data=buf.getvalue(), name="x.png").json()["id"]
+    paths = [f"/api/v1/jobs/{job_id}/events"] * 4 + ["/api/v1/alerts/events"] * 4
+    streams = [requests.get(url + p, stream=True, timeout=TIMEOUT) for p in paths]
+    assert all(s.status_code == 200 for s in streams)
+    job_events = [read_events(s) for s in streams[:4]]
+    assert all(next(e).data["state"] == "queued" for e in job_events)
+
     served.proc.send_signal(signal.SIGTERM)  # what `docker stop` does: the parent only
     assert served.proc.wait(60) == 0
+    # Each stream ended cleanly (no broken chunked body) and without `end`, which would
+    # tell a browser that the job's stream is complete instead of reconnecting.
+    for events in job_events:
+        assert [e.event for e in events] == []
+    for s in streams[4:]:
+        assert [e.event for e in read_events(s)] == []
     log = served.log()
-    assert "facerec compute stopped" in log and "Traceback" not in log
+    assert "facerec compute stopped" in log
+    assert "Traceback" not in log and "still running" not in log, log
 
 
 def test_several_front_end_processes_share_the_port(
