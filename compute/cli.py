@@ -86,6 +86,7 @@ def run_frontend(args: argparse.Namespace) -> int:
     try:
         server.run()
     except KeyboardInterrupt:
+        _shield_shutdown()
         server.stop()
     return 0
 
@@ -100,6 +101,14 @@ def _interrupt() -> None:
 
 def _terminate() -> None:
     raise _Terminated
+
+
+def _shield_shutdown() -> None:
+    """Lets the shutdown under way finish: a further SIGINT or SIGTERM would otherwise raise
+    inside it. Ctrl-C sends a front-end process both, one from the terminal and one from the
+    parent that stops it."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -130,10 +139,12 @@ def run_serve(args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt:
         # Ctrl-C reached the whole process group: the child is already stopping.
+        _shield_shutdown()
         front.stop()
         child.wait(compute_cfg.shutdown_grace_seconds + 15)
         return 0
     except _Terminated:
+        _shield_shutdown()
         front.stop()
         child.stop()
         return 0
