@@ -8,7 +8,6 @@ import dataclasses
 import logging
 import signal
 import sys
-import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -133,10 +132,7 @@ def run_serve(args: argparse.Namespace) -> int:
     front.start()
     print(f"facerec is running at {front.url} (Ctrl-C stops it)", flush=True)
     try:
-        while child.running():
-            time.sleep(0.5)
-        logging.getLogger("facerec").error("the compute server stopped; stopping")
-        return 1
+        child.keep_running()
     except KeyboardInterrupt:
         # Ctrl-C reached the whole process group: the child is already stopping.
         _shield_shutdown()

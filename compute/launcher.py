@@ -8,6 +8,7 @@ tier down with it.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import signal
 import subprocess
@@ -15,11 +16,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from facerec.compute.config import ComputeConfig
 from facerec.compute.settings import env_name
 
 READY_TIMEOUT_SECONDS = 300.0
+# Waits before starting a compute server that exited again; back to the first once one
+# has stayed up for STABLE_SECONDS.
+RESTART_DELAYS_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+STABLE_SECONDS = 60.0
+
+log = logging.getLogger(__name__)
 
 
 def config_env(cfg: object) -> dict[str, str]:
@@ -54,7 +62,9 @@ class ComputeChild:
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
 
-    def start(self) -> int:
+    def start(self, port: int | None = None) -> int:
+        """Starts the child (on `port`, else on the configured one) and waits until it listens."""
+        cfg = self.cfg if port is None else dataclasses.replace(self.cfg, grpc_port=port)
         with tempfile.TemporaryDirectory() as tmp:
             port_file = Path(tmp) / "port"
             self.proc = subprocess.Popen(
@@ -68,7 +78,7 @@ class ComputeChild:
                     "--port-file",
                     str(port_file),
                 ],
-                env={**os.environ, **config_env(self.cfg)},
+                env={**os.environ, **config_env(cfg)},
                 preexec_fn=die_with_parent,
             )
             deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -84,6 +94,38 @@ class ComputeChild:
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def keep_running(self, poll_seconds: float = 0.5) -> NoReturn:
+        """Starts the child again, on the same port, whenever it exits; never returns.
+
+        Its queue is on disk, so queued and interrupted jobs resume, and the front end
+        reconnects by itself; meanwhile it answers 503. Ctrl-C and SIGTERM raise out of this.
+        """
+        failures = 0
+        while True:
+            up_since = time.monotonic()
+            while self.running():
+                time.sleep(poll_seconds)
+            if time.monotonic() - up_since >= STABLE_SECONDS:
+                failures = 0
+            delay = RESTART_DELAYS_SECONDS[min(failures, len(RESTART_DELAYS_SECONDS) - 1)]
+            failures += 1
+            log.error(
+                "the compute server %s; starting it again in %.0f s", self._how_it_ended(), delay
+            )
+            time.sleep(delay)
+            try:
+                self.start(self.port)
+            except RuntimeError as exc:
+                log.error("the compute server did not start again: %s", exc)
+            else:
+                log.info("the compute server is back on port %d", self.port)
+
+    def _how_it_ended(self) -> str:
+        code = self.proc.returncode if self.proc is not None else None
+        if code is not None and code < 0:
+            return f"was killed by signal {-code}"
+        return f"exited with {code}"
 
     def wait(self, timeout: float) -> int | None:
         """Waits for the child to exit by itself; stops it when it does not in time."""

@@ -209,6 +209,19 @@ class ServeProcess(ChildProcess):
         self.proc.send_signal(signal.SIGINT)
         return self.proc.wait(timeout)
 
+    def compute_pid(self) -> int:
+        """The pid of `facerec serve`'s compute child, from /proc."""
+        assert self.proc is not None
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == self.proc.pid and b"compute" in cmdline:
+                return int(stat.parent.name)
+        raise AssertionError(f"no compute child:\n{self.log()}")
+
 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:

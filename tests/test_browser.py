@@ -127,3 +127,28 @@ def test_upload_page_shows_alerts_as_they_arrive(
     page.set_input_files("#photos", [str(faces / "obama.jpg")])
     page.click("button[type=submit]")
     expect(page.locator("#alerts li", has_text="Watched Person")).to_have_count(1, timeout=60_000)
+
+
+def test_page_follows_its_jobs_across_a_compute_restart(
+    faces: Path, browser, tmp_path: Path
+) -> None:
+    import os
+    import signal
+
+    served = ServeProcess(tmp_path)
+    served.start()
+    try:
+        page = browser.new_page()
+        page.goto(served.url + "/")
+        # The largest photos first, so that most jobs are still queued when compute dies.
+        names = ["angelina_jolie.jpg", "shea_whigham.jpg", "paul_rudd.jpg", "obama3.jpg"]
+        page.set_input_files("#photos", [str(faces / n) for n in names])
+        page.click("button[type=submit]")
+        expect(page.locator("article.job[data-job-id]")).to_have_count(4)
+        os.kill(served.compute_pid(), signal.SIGKILL)
+        # The streams break, and reconnecting gets 503 until compute is back (seconds):
+        # the page must keep following each job until it ends.
+        expect(page.locator("article.job[data-state=succeeded]")).to_have_count(4, timeout=120_000)
+        assert "the compute server is back" in served.log()
+    finally:
+        served.kill()

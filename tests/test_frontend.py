@@ -260,6 +260,37 @@ def _gauge(url: str) -> int:
     return int(line.split()[1])
 
 
+def test_serve_restarts_a_compute_server_that_dies(tmp_path: Path, faces: Path) -> None:
+    import signal
+
+    served = ServeProcess(tmp_path)
+    served.start()
+    try:
+        url = served.url
+        first = served.compute_pid()
+        jobs = [post_photo(url, faces / name).json()["id"] for name in ("obama.jpg", "biden.jpg")]
+        os.kill(first, signal.SIGKILL)  # a crash in native code, or the OOM killer
+
+        deadline = time.monotonic() + 120
+        while requests.get(f"{url}/readyz", timeout=TIMEOUT).status_code != 200:
+            assert served.proc.poll() is None, served.log()
+            assert time.monotonic() < deadline, served.log()
+            time.sleep(0.2)
+        second = served.compute_pid()
+        assert second != first
+        # The jobs accepted before the crash finish (resumed from disk if they had not),
+        # and new uploads work through the same front end.
+        assert [wait_job(url, j)["state"] for j in jobs] == ["succeeded", "succeeded"]
+        again = post_photo(url, faces / "obama.jpg")
+        assert again.status_code == 202
+        assert wait_job(url, again.json()["id"])["state"] == "succeeded"
+        log = served.log()
+        assert "the compute server was killed by signal 9; starting it again" in log
+        assert "the compute server is back" in log
+    finally:
+        served.kill()
+
+
 def test_serve_stops_cleanly_on_ctrl_c(tmp_path: Path, faces: Path) -> None:
     import os
     import signal

@@ -66,22 +66,41 @@ function render(card, job) {
   card.job = job;
 }
 
-function follow(card, jobId) {
-  const source = new EventSource(`/api/v1/jobs/${encodeURIComponent(jobId)}/events`);
-  for (const kind of ["snapshot", "state_changed", "faces_detected"]) {
-    source.addEventListener(kind, (ev) => {
-      const job = JSON.parse(ev.data);
-      render(card, job);
-      if (["succeeded", "failed", "cancelled"].includes(job.state)) source.close();
-    });
-  }
-  source.addEventListener("end", () => source.close());
-  source.addEventListener("error", (ev) => {
-    if (ev.data) {
-      const err = JSON.parse(ev.data);
-      card.querySelector(".details").append(el("p", { class: "error" }, err.message));
-    }
+const TERMINAL = ["succeeded", "failed", "cancelled"];
+
+// The browser reconnects a dropped event stream by itself, but gives up for good when a
+// reconnection is answered with an error status (503 while the compute server restarts, say).
+// `open` (which makes the EventSource and its listeners) then runs again after a pause that
+// doubles up to 15 s, until `done()`.
+function keepOpen(open, done = () => false, pause = 1000) {
+  const source = open();
+  source.addEventListener("open", () => { pause = 1000; });
+  source.addEventListener("error", () => {
+    if (source.readyState !== EventSource.CLOSED || done()) return;
+    setTimeout(() => keepOpen(open, done, Math.min(pause * 2, 15000)), pause);
   });
+}
+
+function follow(card, jobId) {
+  keepOpen(() => {
+    const source = new EventSource(`/api/v1/jobs/${encodeURIComponent(jobId)}/events`);
+    for (const kind of ["snapshot", "state_changed", "faces_detected"]) {
+      source.addEventListener(kind, (ev) => {
+        const job = JSON.parse(ev.data);
+        render(card, job);
+        if (TERMINAL.includes(job.state)) source.close();
+      });
+    }
+    source.addEventListener("end", () => source.close());
+    source.addEventListener("error", (ev) => {
+      if (!ev.data) return;
+      const details = card.querySelector(".details");
+      let note = details.querySelector(".stream-error");
+      if (!note) details.append(note = el("p", { class: "error stream-error" }));
+      note.textContent = `${JSON.parse(ev.data).message}; reconnecting…`;
+    });
+    return source;
+  }, () => TERMINAL.includes(card.dataset.state));
 }
 
 async function upload(file, collection) {
@@ -121,7 +140,10 @@ document.getElementById("upload").addEventListener("submit", async (ev) => {
   statusEl.textContent = "";
 });
 
+let lastAlertId = 0;
+
 function showAlert(alert) {
+  lastAlertId = Math.max(lastAlertId, alert.id);
   const list = document.getElementById("alerts");
   if (list.querySelector(`[data-alert-id="${alert.id}"]`)) return;
   const when = new Date(alert.created_at).toLocaleTimeString();
@@ -131,18 +153,17 @@ function showAlert(alert) {
 }
 
 async function followAlerts() {
-  let after = 0;
   try {
     const resp = await fetch("/api/v1/alerts?page_size=10");
-    if (resp.ok) {
-      const recent = (await resp.json()).alerts;
-      recent.slice().reverse().forEach(showAlert);
-      if (recent.length) after = recent[0].id;
-    }
+    if (resp.ok) (await resp.json()).alerts.slice().reverse().forEach(showAlert);
   } catch (e) { /* the stream below retries by itself */ }
-  // The browser resumes from the last event id by itself after a dropped connection.
-  const source = new EventSource(`/api/v1/alerts/events?after=${after}`);
-  source.addEventListener("alert", (ev) => showAlert(JSON.parse(ev.data)));
+  // After a dropped connection the browser resumes from the last event id by itself; a
+  // stream opened again by keepOpen starts after the newest alert shown.
+  keepOpen(() => {
+    const source = new EventSource(`/api/v1/alerts/events?after=${lastAlertId}`);
+    source.addEventListener("alert", (ev) => showAlert(JSON.parse(ev.data)));
+    return source;
+  });
 }
 
 loadCollections();
