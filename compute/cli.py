@@ -78,7 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
 def run_frontend(args: argparse.Namespace) -> int:
     from facerec.frontend.http_server import HttpServer
 
-    server = HttpServer(settings.load(FrontendConfig, args), sibling=args.sibling)
+    try:
+        server = HttpServer(settings.load(FrontendConfig, args), sibling=args.sibling)
+    except OSError as exc:
+        logging.getLogger("facerec").error("cannot start: %s", exc)
+        return 2
     signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     if not args.sibling:
         print(f"facerec front end at {server.url}", flush=True)
@@ -90,16 +94,8 @@ def run_frontend(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Terminated(Exception):
-    """SIGTERM reached this process only (e.g. `docker stop`)."""
-
-
 def _interrupt() -> None:
     raise KeyboardInterrupt
-
-
-def _terminate() -> None:
-    raise _Terminated
 
 
 def _shield_shutdown() -> None:
@@ -127,19 +123,20 @@ def run_serve(args: argparse.Namespace) -> int:
         host = "127.0.0.1"
     elif ":" in host:
         host = f"[{host}]"
-    front = HttpServer(dataclasses.replace(front_cfg, grpc_target=f"{host}:{port}"))
-    signal.signal(signal.SIGTERM, lambda *_: _terminate())
+    try:
+        front = HttpServer(dataclasses.replace(front_cfg, grpc_target=f"{host}:{port}"))
+    except OSError as exc:
+        logging.getLogger("facerec").error("cannot start: %s", exc)
+        child.stop()
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     front.start()
     print(f"facerec is running at {front.url} (Ctrl-C stops it)", flush=True)
     try:
         child.keep_running()
     except KeyboardInterrupt:
-        # Ctrl-C reached the whole process group: the child is already stopping.
-        _shield_shutdown()
-        front.stop()
-        child.wait(compute_cfg.shutdown_grace_seconds + 15)
-        return 0
-    except _Terminated:
+        # Ctrl-C in a terminal reaches the child too, and it ignores further signals once
+        # stopping; SIGINT or SIGTERM sent to this process alone reaches only this one.
         _shield_shutdown()
         front.stop()
         child.stop()

@@ -127,15 +127,6 @@ class ComputeChild:
             return f"was killed by signal {-code}"
         return f"exited with {code}"
 
-    def wait(self, timeout: float) -> int | None:
-        """Waits for the child to exit by itself; stops it when it does not in time."""
-        if self.proc is None:
-            return None
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return self.stop()
-
     def stop(self, timeout: float | None = None) -> int | None:
         """SIGTERM (graceful: running jobs finish), then SIGKILL after `timeout`."""
         if self.proc is None:

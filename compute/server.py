@@ -71,9 +71,15 @@ async def serve(
     worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(
         WorkerServicer(coordinator.dispatcher), server
     )
-    port = server.add_insecure_port(f"{cfg.grpc_host}:{cfg.grpc_port}")
+    try:
+        port = server.add_insecure_port(f"{cfg.grpc_host}:{cfg.grpc_port}")
+    except RuntimeError:  # grpcio raises where older versions returned 0
+        port = 0
     if port == 0:
-        raise OSError(f"cannot listen on {cfg.grpc_host}:{cfg.grpc_port}")
+        raise OSError(
+            f"cannot listen on {cfg.grpc_host}:{cfg.grpc_port} (another server on that port? "
+            "choose another with --grpc-port)"
+        )
     await asyncio.to_thread(coordinator.start)
     await server.start()
     coordinator.start_maintenance()

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+from typing import Any
 
 from waitress.server import create_server
 
@@ -20,11 +21,24 @@ from facerec.frontend.multipart import READ_BYTES
 log = logging.getLogger(__name__)
 
 
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def refuse_taken_port(host: str, port: int) -> None:
+    """Raises OSError when a server listens on `port` already. SO_REUSEPORT would otherwise
+    share the port with it silently, e.g. with a second `facerec serve` started by mistake."""
+    if port == 0:
+        return
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
 def shared_socket(host: str, port: int) -> socket.socket:
     """A socket bound with SO_REUSEPORT, so that sibling processes can bind the same port and
     the kernel spreads connections over them."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
@@ -39,14 +53,32 @@ class HttpServer:
     """
 
     def __init__(self, cfg: FrontendConfig, sibling: bool = False) -> None:
+        """Binds the port; OSError with a plain message when it cannot."""
         self.cfg = cfg
         self.app = create_app(cfg)
-        where: dict[str, object] = {"host": cfg.http_host, "port": cfg.http_port}
         self.sibling = sibling
         self.processes = 1 if sibling else processes(cfg)
-        if sibling or self.processes > 1:
+        try:
+            self._server = self._bind()
+        except OSError as exc:
+            raise OSError(
+                f"cannot listen on {cfg.http_host}:{cfg.http_port}: {exc.strerror or exc} "
+                "(another server on that port? choose another with --http-port)"
+            ) from None
+        self.port = self._server.effective_port
+        host = cfg.http_host if ":" not in cfg.http_host else f"[{cfg.http_host}]"
+        self.url = f"http://{host}:{self.port}/"
+        self._thread: threading.Thread | None = None
+        self._siblings: list[subprocess.Popen[bytes]] = []
+
+    def _bind(self) -> Any:
+        cfg = self.cfg
+        where: dict[str, object] = {"host": cfg.http_host, "port": cfg.http_port}
+        if self.sibling or self.processes > 1:
+            if not self.sibling:
+                refuse_taken_port(cfg.http_host, cfg.http_port)
             where = {"sockets": [shared_socket(cfg.http_host, cfg.http_port)]}
-        self._server = create_server(
+        return create_server(
             self.app,
             **where,
             threads=cfg.http_threads,
@@ -59,11 +91,6 @@ class HttpServer:
             recv_bytes=256 * 1024,
             max_request_body_size=cfg.max_upload_bytes * 4 + 1024 * 1024,
         )
-        self.port = self._server.effective_port
-        host = cfg.http_host if ":" not in cfg.http_host else f"[{cfg.http_host}]"
-        self.url = f"http://{host}:{self.port}/"
-        self._thread: threading.Thread | None = None
-        self._siblings: list[subprocess.Popen[bytes]] = []
 
     def _start_siblings(self) -> None:
         same = dataclasses.replace(self.cfg, http_port=self.port, http_processes=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -472,3 +473,41 @@ def test_front_end_processes_default_to_two_or_a_quarter_of_the_cores(
     monkeypatch.setattr(sys, "platform", "darwin")
     assert processes(FrontendConfig()) == 1
     assert processes(FrontendConfig(http_processes=3)) == 3
+
+
+@pytest.mark.parametrize(
+    ("command", "extra"),
+    [
+        ("frontend", ["--http-processes", "1", "--grpc-target", "127.0.0.1:1"]),
+        ("frontend", ["--http-processes", "2", "--grpc-target", "127.0.0.1:1"]),
+        ("serve", ["--grpc-port", "0", "--allow-untrained"]),
+    ],
+)
+def test_a_taken_http_port_is_refused_plainly(
+    command: str, extra: list[str], tmp_path: Path
+) -> None:
+    import socket
+
+    # A server that shares its port (as a second `facerec serve` would offer to): several
+    # front-end processes bind with SO_REUSEPORT, which must not let them join it.
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "facerec.compute.cli", command, "--http-port", str(port)]
+            + extra
+            + (["--data-dir", str(tmp_path / "d")] if command == "serve" else []),
+            capture_output=True,
+            text=True,
+            env={**os.environ, "FACEREC_WEIGHTS_URL": ""},
+            timeout=120,
+        )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out
+    assert f"cannot listen on 127.0.0.1:{port}" in out and "--http-port" in out, out
+    assert "Traceback" not in out, out
+    if command == "serve":
+        assert "facerec compute stopped" in out, out  # the compute child it had started

@@ -85,3 +85,32 @@ def test_missing_weights_without_allow_untrained_exits_with_advice(tmp_path: Pat
 def test_untrained_model_is_announced(compute: ComputeProcess) -> None:
     assert f"model {UNTRAINED_MODEL_ID}" in compute.log()
     assert "UNTRAINED" in compute.log()
+
+
+def test_a_taken_grpc_port_is_refused_plainly(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "facerec.compute.cli",
+                "compute",
+                "--grpc-port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "d"),
+                "--allow-untrained",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "FACEREC_WEIGHTS_URL": ""},
+            timeout=120,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "--grpc-port" in proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
