@@ -57,27 +57,22 @@ def test_env_vars_configure_and_flags_win(tmp_path: Path) -> None:
     assert (cfg.grpc_port, cfg.allow_untrained, cfg.workers) == (7000, False, 3)
 
 
-def test_missing_weights_without_allow_untrained_exits_with_advice(tmp_path: Path) -> None:
+def _run_compute(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`facerec compute` with `args`, a fresh data and cache directory and no weights URL."""
     env = {**os.environ, "FACEREC_WEIGHTS_URL": ""}
     env.pop("FACEREC_ALLOW_UNTRAINED", None)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "facerec.compute.cli",
-            "compute",
-            "--grpc-port",
-            "0",
-            "--data-dir",
-            str(tmp_path / "d"),
-            "--cache-dir",
-            str(tmp_path / "c"),
-        ],
+    dirs = ["--data-dir", str(tmp_path / "d"), "--cache-dir", str(tmp_path / "c")]
+    return subprocess.run(
+        [sys.executable, "-m", "facerec.compute.cli", "compute", *args, *dirs],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
     )
+
+
+def test_missing_weights_without_allow_untrained_exits_with_advice(tmp_path: Path) -> None:
+    proc = _run_compute(tmp_path, "--grpc-port", "0")
     assert proc.returncode == 2
     assert "--allow-untrained" in proc.stderr and "FACEREC_WEIGHTS_PATH" in proc.stderr
 
@@ -94,23 +89,7 @@ def test_a_taken_grpc_port_is_refused_plainly(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "facerec.compute.cli",
-                "compute",
-                "--grpc-port",
-                str(port),
-                "--data-dir",
-                str(tmp_path / "d"),
-                "--allow-untrained",
-            ],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "FACEREC_WEIGHTS_URL": ""},
-            timeout=120,
-        )
+        proc = _run_compute(tmp_path, "--grpc-port", str(port), "--allow-untrained")
     assert proc.returncode == 2, proc.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "--grpc-port" in proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
