@@ -16,7 +16,6 @@ import argparse
 import io
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -85,7 +84,7 @@ def main() -> int:
         served = ServeProcess(Path(tmp), "--workers", "0", "--max-queued-jobs", "1000000")
         served.start()
         try:
-            child = int(subprocess.check_output(["pgrep", "-P", str(served.proc.pid)]).split()[0])
+            child = served.compute_pid()
             target = "127.0.0.1:" + re.search(r"listening on \S+:(\d+)", served.log()).group(1)
             direct(target, paths, 2, 3)  # warm-up
             tiny = tiny_photo(Path(tmp))

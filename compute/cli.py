@@ -81,8 +81,7 @@ def run_frontend(args: argparse.Namespace) -> int:
     try:
         server = HttpServer(settings.load(FrontendConfig, args), sibling=args.sibling)
     except OSError as exc:
-        logging.getLogger("facerec").error("cannot start: %s", exc)
-        return 2
+        return _cannot_start(exc)
     signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     if not args.sibling:
         print(f"facerec front end at {server.url}", flush=True)
@@ -92,6 +91,12 @@ def run_frontend(args: argparse.Namespace) -> int:
         _shield_shutdown()
         server.stop()
     return 0
+
+
+def _cannot_start(exc: Exception) -> int:
+    """Says why a command could not start; its exit code."""
+    logging.getLogger("facerec").error("cannot start: %s", exc)
+    return 2
 
 
 def _interrupt() -> None:
@@ -116,8 +121,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         port = child.start()
     except RuntimeError as exc:
-        logging.getLogger("facerec").error("cannot start: %s", exc)
-        return 2
+        return _cannot_start(exc)
     host = compute_cfg.grpc_host
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
@@ -126,9 +130,8 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         front = HttpServer(dataclasses.replace(front_cfg, grpc_target=f"{host}:{port}"))
     except OSError as exc:
-        logging.getLogger("facerec").error("cannot start: %s", exc)
         child.stop()
-        return 2
+        return _cannot_start(exc)
     signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     front.start()
     print(f"facerec is running at {front.url} (Ctrl-C stops it)", flush=True)
@@ -150,8 +153,7 @@ def _run_async(main: Coroutine[Any, Any, None]) -> int:
         logging.getLogger("facerec").error("%s", exc)
         return 2
     except (ValueError, OSError) as exc:
-        logging.getLogger("facerec").error("cannot start: %s", exc)
-        return 2
+        return _cannot_start(exc)
     return 0
 
 
@@ -193,8 +195,7 @@ def run_worker(args: argparse.Namespace) -> int:
     try:
         runners = build_runners(cfg)
     except (WeightsError, ValueError) as exc:
-        log.error("cannot start: %s", exc)
-        return 2
+        return _cannot_start(exc)
     worker = RemoteWorker(cfg, runners)
     refused: list[str] = []
 

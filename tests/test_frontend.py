@@ -33,6 +33,13 @@ def post_photo(
     return requests.post(f"{url}/api/v1/jobs", files=files, timeout=TIMEOUT)
 
 
+def _blank_png() -> bytes:
+    """A small photo without faces (its job queues like any other)."""
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (90, 90, 90)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def wait_job(url: str, job_id: str) -> dict:
     with requests.get(f"{url}/api/v1/jobs/{job_id}/events", stream=True, timeout=TIMEOUT) as r:
         assert r.status_code == 200
@@ -219,10 +226,8 @@ def test_twenty_streams_keep_alive_and_do_not_starve_requests(tmp_path: Path) ->
     front = ServeProcess(tmp_path, "--workers", "0", "--sse-keepalive-seconds", "0.3")
     front.start()
     url = front.url
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 64), (90, 90, 90)).save(buf, format="PNG")
     try:
-        ids = [post_photo(url, data=buf.getvalue(), name="x.png").json()["id"] for _ in range(20)]
+        ids = [post_photo(url, data=_blank_png(), name="x.png").json()["id"] for _ in range(20)]
         streams = [
             requests.get(f"{url}/api/v1/jobs/{i}/events", stream=True, timeout=TIMEOUT) for i in ids
         ]
@@ -242,7 +247,7 @@ def test_twenty_streams_keep_alive_and_do_not_starve_requests(tmp_path: Path) ->
         for _ in range(10):
             assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
             assert requests.get(f"{url}/api/v1/jobs?page_size=5", timeout=5).status_code == 200
-        assert post_photo(url, data=buf.getvalue(), name="y.png").status_code == 202
+        assert post_photo(url, data=_blank_png(), name="y.png").status_code == 202
         assert time.monotonic() - started < 10
 
         for s in streams:
@@ -399,9 +404,7 @@ def test_serve_stops_cleanly_on_sigterm_with_streams_open(tmp_path: Path) -> Non
     served = ServeProcess(tmp_path, "--workers", "0")
     served.start()
     url = served.url
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 64), (90, 90, 90)).save(buf, format="PNG")
-    job_id = post_photo(url, data=buf.getvalue(), name="x.png").json()["id"]
+    job_id = post_photo(url, data=_blank_png(), name="x.png").json()["id"]
     paths = [f"/api/v1/jobs/{job_id}/events"] * 4 + ["/api/v1/alerts/events"] * 4
     streams = [requests.get(url + p, stream=True, timeout=TIMEOUT) for p in paths]
     assert all(s.status_code == 200 for s in streams)
