@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from facerec.compute import client  # noqa: E402
+from facerec.compute.cli import client  # noqa: E402
 from facerec.v1 import job_pb2  # noqa: E402
 from facerec.v1 import worker_service_pb2 as wpb  # noqa: E402
 from tests.conftest import ComputeProcess, WorkerProcess  # noqa: E402
@@ -85,7 +85,7 @@ def direct_embed(device: str, batch: int, crops: int, threads: int) -> float:
     import numpy as np
     import torch
 
-    from facerec.compute.embedder import Embedder
+    from facerec.compute.models.embedder import Embedder
     from facerec.compute.tasks import standardise
 
     torch.set_num_threads(threads)

@@ -21,9 +21,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from facerec.compute import client, photo  # noqa: E402
-from facerec.compute.detector import Detector  # noqa: E402
-from facerec.compute.embedder import Embedder  # noqa: E402
+from facerec.compute.cli import client  # noqa: E402
+from facerec.compute.models import photo  # noqa: E402
+from facerec.compute.models.detector import Detector  # noqa: E402
+from facerec.compute.models.embedder import Embedder  # noqa: E402
 from facerec.v1 import job_pb2  # noqa: E402
 from tests.conftest import ComputeProcess  # noqa: E402
 

@@ -18,9 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from facerec.compute.database import Database  # noqa: E402
 from facerec.compute.domain import ImageInfo, JobKind, JobSpec, JobState  # noqa: E402
-from facerec.compute.job_store import JobStore  # noqa: E402
+from facerec.compute.store import sqlite  # noqa: E402
 
 IMAGE = ImageInfo(640, 480, "JPEG", 1234, "ab" * 32)
 
@@ -39,7 +38,7 @@ def main() -> int:
     args = parser.parse_args()
     print(f"{'queued jobs':>12} {'create ms':>10} {'full count ms':>14} {'count / create':>15}")
     with tempfile.TemporaryDirectory() as tmp:
-        store = JobStore(Database(Path(tmp) / "jobs.db"))
+        store = sqlite.open_stores(Path(tmp) / "jobs.db").jobs
         limit = max(args.depths) + args.samples * len(args.depths) + 1
         for depth in args.depths:
             missing = depth - store.count(JobState.QUEUED)

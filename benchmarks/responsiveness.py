@@ -45,9 +45,9 @@ def inline_app():
     import torch
     from flask import Flask, jsonify, request
 
-    from facerec.compute import photo
-    from facerec.compute.detector import Detector
-    from facerec.compute.embedder import Embedder
+    from facerec.compute.models import photo
+    from facerec.compute.models.detector import Detector
+    from facerec.compute.models.embedder import Embedder
 
     torch.set_num_threads(2)
     detector, embedder = Detector("cpu"), Embedder(None)

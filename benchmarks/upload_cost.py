@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from PIL import Image  # noqa: E402
 from responsiveness import PHOTOS, get_request, pct, run_level, run_requests  # noqa: E402
 
-from facerec.compute import client  # noqa: E402
+from facerec.compute.cli import client  # noqa: E402
 from facerec.v1 import job_pb2  # noqa: E402
 from tests.conftest import ServeProcess  # noqa: E402
 

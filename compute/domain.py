@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from dataclasses import dataclass, field
 
 DEFAULT_TOP_K = 5
@@ -94,6 +95,18 @@ class JobError:
 
     code: str
     message: str
+
+    def exhausted(self, attempts: int) -> JobError:
+        """The error of a job that gave up after `attempts`, naming this last reason."""
+        return JobError(
+            "ATTEMPTS_EXHAUSTED",
+            f"gave up after {attempts} attempts; last: {self.code}: {self.message}",
+        )
+
+
+def new_job_id() -> str:
+    """A fresh, unguessable job id."""
+    return "job_" + secrets.token_hex(10)
 
 
 @dataclass(frozen=True)

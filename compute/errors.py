@@ -49,3 +49,16 @@ class WeightsError(Exception):
 
 class Internal(FacerecError):
     reason = "INTERNAL"
+
+
+def mib(n: int) -> str:
+    """A byte count in MiB, for messages."""
+    return f"{n / (1024 * 1024):.1f} MiB"
+
+
+def photo_too_large(size_bytes: int, limit: int) -> InvalidArgument:
+    """The error of an upload past the byte limit (`size_bytes` received so far)."""
+    return InvalidArgument(
+        f"the photo is larger than the {mib(limit)} limit (received {mib(size_bytes)} so far)",
+        reason="PHOTO_TOO_LARGE",
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -89,6 +91,31 @@ class WorkerHello:
     max_batch_size: int = 0
     runtime: str = ""
     peer: str = "in-process"
+
+
+class TaskSource(Protocol):
+    """What an in-process worker sees of the dispatcher: the same conversation a remote
+    worker has over `WorkerService.Work`, as calls. `session` is an opaque token."""
+
+    def connect(self, hello: WorkerHello, deliver: Callable[[Any], None]) -> Any:
+        """Registers the worker; `deliver` receives each Task, TaskCancel and Drained."""
+        ...
+
+    def disconnect(self, session: Any) -> None:
+        """The worker is gone: tasks it still holds go back to the queue."""
+        ...
+
+    def heartbeat(self, session: Any) -> None:
+        """Extends every lease the worker holds."""
+        ...
+
+    def complete(self, session: Any, task_id: str, attempt: int, output: TaskOutput) -> bool:
+        """A task's result; False when that attempt's lease is no longer held."""
+        ...
+
+    def fail(self, session: Any, task_id: str, attempt: int, error: TaskError) -> bool:
+        """A task the worker could not do; False when the lease is no longer held."""
+        ...
 
 
 def standardise(crops: np.ndarray) -> np.ndarray:

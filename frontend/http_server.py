@@ -7,13 +7,12 @@ import logging
 import os
 import socket
 import subprocess
-import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from waitress.server import create_server
 
-from facerec.compute.launcher import config_env, die_with_parent
 from facerec.frontend.app import create_app
 from facerec.frontend.config import FrontendConfig, processes
 from facerec.frontend.multipart import READ_BYTES
@@ -48,16 +47,24 @@ def shared_socket(host: str, port: int) -> socket.socket:
 class HttpServer:
     """The front end bound to its port (0 picks one); run in the foreground or a thread.
 
-    With more than one process (`processes(cfg)`), this one starts the others, each a whole
-    front end on the same port (it keeps no state, so any process can answer any request).
+    With more than one process (`processes(cfg)`), this one starts the others with
+    `start_sibling`, each a whole front end on the same port (it keeps no state, so any
+    process can answer any request). The command line supplies `start_sibling`: how a
+    process is started is its business, not the front end's.
     """
 
-    def __init__(self, cfg: FrontendConfig, sibling: bool = False) -> None:
+    def __init__(
+        self,
+        cfg: FrontendConfig,
+        sibling: bool = False,
+        start_sibling: Callable[[FrontendConfig], subprocess.Popen[bytes]] | None = None,
+    ) -> None:
         """Binds the port; OSError with a plain message when it cannot."""
         self.cfg = cfg
+        self.start_sibling = start_sibling
         self.app = create_app(cfg)
         self.sibling = sibling
-        self.processes = 1 if sibling else processes(cfg)
+        self.processes = 1 if sibling or start_sibling is None else processes(cfg)
         try:
             self._server = self._bind()
         except OSError as exc:
@@ -93,16 +100,11 @@ class HttpServer:
         )
 
     def _start_siblings(self) -> None:
+        if self.start_sibling is None:
+            return
         same = dataclasses.replace(self.cfg, http_port=self.port, http_processes=1)
-        env = {**os.environ, **config_env(same)}
         for _ in range(self.processes - 1):
-            self._siblings.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "facerec.compute.cli", "frontend", "--sibling"],
-                    env=env,
-                    preexec_fn=die_with_parent,
-                )
-            )
+            self._siblings.append(self.start_sibling(same))
 
     def run(self) -> None:
         self._start_siblings()

@@ -15,7 +15,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from facerec.compute import client
+from facerec.compute.cli import client
 
 ROOT = Path(__file__).resolve().parents[1]
 FACES = Path(os.environ.get("FACEREC_TEST_FACES", ROOT.parent / "shared" / "faces"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from facerec.compute.client import Api
+from facerec.compute.cli.client import Api
 from facerec.v1 import gallery_service_pb2 as gpb
 from facerec.v1 import job_pb2
 from facerec.v1 import recognition_service_pb2 as rpb

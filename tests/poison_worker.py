@@ -10,7 +10,8 @@ import os
 import sys
 from typing import BinaryIO
 
-from facerec.compute import cli, photo
+from facerec.compute.cli import main as cli
+from facerec.compute.models import photo
 
 MARKER = b"FACEREC-TEST-POISON"
 _load_rgb = photo.load_rgb

@@ -12,8 +12,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from facerec.compute import client
-from facerec.compute.webhooks import SIGNATURE_HEADER
+from facerec.compute.cli import client
+from facerec.compute.dispatch.webhooks import SIGNATURE_HEADER
 from facerec.v1 import alert_pb2, job_pb2
 from facerec.v1 import gallery_service_pb2 as gpb
 from facerec.v1 import recognition_service_pb2 as rpb

@@ -12,7 +12,7 @@ import grpc
 import pytest
 from PIL import Image
 
-from facerec.compute.client import Api
+from facerec.compute.cli.client import Api
 from facerec.v1 import job_pb2
 from facerec.v1 import recognition_service_pb2 as rpb
 from facerec.v1 import recognition_service_pb2_grpc as rgrpc

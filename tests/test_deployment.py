@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from facerec.compute import settings
-from facerec.compute.cli import build_parser
+from facerec.compute.cli.main import build_parser
 from facerec.compute.config import ComputeConfig, WorkerConfig
 from facerec.frontend.config import FrontendConfig
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import grpc
 
-from facerec.compute import client
+from facerec.compute.cli import client
 from facerec.v1 import job_pb2
 from facerec.v1 import recognition_service_pb2 as rpb
 from tests.conftest import ComputeProcess

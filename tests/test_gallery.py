@@ -8,7 +8,7 @@ import grpc
 import numpy as np
 from PIL import Image
 
-from facerec.compute.client import Api
+from facerec.compute.cli.client import Api
 from facerec.v1 import gallery_service_pb2 as gpb
 from facerec.v1 import job_pb2
 from tests.helpers import enroll_person, new_collection, reason, recognize, rpc_error

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from facerec.compute.client import Api
+from facerec.compute.cli.client import Api
 from tests.conftest import ROOT, ComputeProcess
 from tests.helpers import enroll_person, new_collection
 

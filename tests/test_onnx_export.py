@@ -13,7 +13,7 @@ import onnxruntime
 import torch
 from PIL import Image
 
-from facerec.compute.embedder import UNTRAINED_MODEL_ID, Embedder
+from facerec.compute.models.embedder import UNTRAINED_MODEL_ID, Embedder
 
 
 def crops(faces: Path) -> np.ndarray:

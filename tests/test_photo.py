@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from facerec.compute import photo
 from facerec.compute.errors import InvalidArgument
+from facerec.compute.models import photo
 from tests.test_bad_input import bomb_png
 
 

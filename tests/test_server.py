@@ -11,9 +11,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from facerec.compute import settings
-from facerec.compute.client import Api
+from facerec.compute.cli.client import Api
 from facerec.compute.config import ComputeConfig
-from facerec.compute.embedder import UNTRAINED_MODEL_ID
+from facerec.compute.models.embedder import UNTRAINED_MODEL_ID
 from tests.conftest import ComputeProcess
 
 
@@ -51,7 +51,7 @@ def test_env_vars_configure_and_flags_win(tmp_path: Path) -> None:
         tmp_path,
         3,
     )
-    parser = __import__("facerec.compute.cli", fromlist=["build_parser"]).build_parser()
+    parser = __import__("facerec.compute.cli.main", fromlist=["build_parser"]).build_parser()
     flags = parser.parse_args(["compute", "--grpc-port", "7000", "--no-allow-untrained"])
     cfg = settings.load(ComputeConfig, flags, environ=env)
     assert (cfg.grpc_port, cfg.allow_untrained, cfg.workers) == (7000, False, 3)

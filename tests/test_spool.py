@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from facerec.compute.errors import InvalidArgument
-from facerec.compute.spool import PhotoSpool
+from facerec.compute.store.spool import PhotoSpool
 
 
 def spooled(spool: PhotoSpool, data: bytes) -> Path:

@@ -14,9 +14,9 @@ import torch
 from facenet_pytorch import InceptionResnetV1
 from PIL import Image
 
-from facerec.compute import weights
-from facerec.compute.embedder import MODEL_ID, UNTRAINED_MODEL_ID, Embedder
 from facerec.compute.errors import WeightsError
+from facerec.compute.models import weights
+from facerec.compute.models.embedder import MODEL_ID, UNTRAINED_MODEL_ID, Embedder
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from facerec.compute import client
+from facerec.compute.cli import client
 from facerec.v1 import job_pb2
 from facerec.v1 import recognition_service_pb2 as rpb
 from facerec.v1 import worker_service_pb2 as wpb

@@ -1,0 +1,188 @@
+"""`facerec.v1.GalleryService`: collections, identities, enrolment and search."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from typing import Any
+
+import numpy as np
+
+from facerec.compute import domain as d
+from facerec.compute.api import convert, uploads
+from facerec.compute.api.coordinator import Coordinator
+from facerec.compute.api.status import unary
+from facerec.compute.errors import InvalidArgument
+from facerec.compute.store import codec
+from facerec.compute.store.rules import validate_collection_name
+from facerec.compute.store.spool import Upload
+from facerec.v1 import gallery_service_pb2 as pb
+from facerec.v1 import gallery_service_pb2_grpc
+
+MAX_IDENTITY_PAGE = 1000
+DEFAULT_IDENTITY_PAGE = 100
+MAX_PHOTOS_PER_ENROLMENT = 100
+
+
+class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
+    def __init__(self, coordinator: Coordinator) -> None:
+        self.c = coordinator
+
+    @unary
+    async def CreateCollection(self, request: Any, context: Any) -> pb.CreateCollectionResponse:
+        threshold = (
+            request.alert_threshold
+            if request.HasField("alert_threshold")
+            else d.DEFAULT_ALERT_THRESHOLD
+        )
+        col = await asyncio.to_thread(
+            self.c.gallery.create_collection,
+            request.name,
+            request.description,
+            request.alert_on_match,
+            threshold,
+            tuple((w.url, w.secret) for w in request.webhooks),
+        )
+        return pb.CreateCollectionResponse(collection=convert.collection_to_pb(col))
+
+    @unary
+    async def ListCollections(self, request: Any, context: Any) -> pb.ListCollectionsResponse:
+        cols = await asyncio.to_thread(self.c.gallery.list_collections)
+        return pb.ListCollectionsResponse(collections=[convert.collection_to_pb(c) for c in cols])
+
+    @unary
+    async def DeleteCollection(self, request: Any, context: Any) -> pb.DeleteCollectionResponse:
+        identities, faces = await asyncio.to_thread(self.c.gallery.delete_collection, request.name)
+        self.c.index.drop_collection(request.name)
+        return pb.DeleteCollectionResponse(deleted_identities=identities, deleted_faces=len(faces))
+
+    @unary
+    async def CreateIdentity(self, request: Any, context: Any) -> pb.CreateIdentityResponse:
+        identity = await asyncio.to_thread(
+            self.c.gallery.create_identity, request.collection, request.name
+        )
+        return pb.CreateIdentityResponse(identity=convert.identity_to_pb(identity))
+
+    @unary
+    async def ListIdentities(self, request: Any, context: Any) -> pb.ListIdentitiesResponse:
+        size = codec.page_size(request.page_size, DEFAULT_IDENTITY_PAGE, MAX_IDENTITY_PAGE)
+        after = None
+        if request.page_token:
+            name, identity_id = codec.decode_page_token(request.page_token, 2)
+            after = (str(name), str(identity_id))
+        found, cursor = await asyncio.to_thread(
+            self.c.gallery.list_identities, request.collection, size, after
+        )
+        return pb.ListIdentitiesResponse(
+            identities=[convert.identity_to_pb(i) for i in found],
+            next_page_token=codec.encode_page_token(*cursor) if cursor else "",
+        )
+
+    @unary
+    async def GetIdentity(self, request: Any, context: Any) -> pb.GetIdentityResponse:
+        identity = await asyncio.to_thread(self.c.gallery.get_identity, request.identity_id)
+        return pb.GetIdentityResponse(identity=convert.identity_to_pb(identity))
+
+    @unary
+    async def DeleteIdentity(self, request: Any, context: Any) -> pb.DeleteIdentityResponse:
+        faces = await asyncio.to_thread(self.c.gallery.delete_identity, request.identity_id)
+        self.c.matcher.removed(faces)
+        return pb.DeleteIdentityResponse(deleted_faces=len(faces))
+
+    @unary
+    async def DeleteFace(self, request: Any, context: Any) -> pb.DeleteFaceResponse:
+        face = await asyncio.to_thread(self.c.gallery.delete_face, request.face_id)
+        self.c.matcher.removed([face])
+        return pb.DeleteFaceResponse()
+
+    @unary
+    @uploads.answers_early
+    async def EnrollFaces(self, stream: AsyncIterator[Any], context: Any) -> pb.EnrollFacesResponse:
+        """All photos are received and checked before any job is queued: all or nothing."""
+        first = await uploads.first_message(stream, "spec")
+        spec_pb = first.spec
+        if not 0 <= spec_pb.priority <= d.MAX_PRIORITY:
+            raise InvalidArgument(f"priority must be between 0 and {d.MAX_PRIORITY}")
+        await asyncio.to_thread(self.c.gallery.get_identity, spec_pb.identity_id)
+        received: list[tuple[str, Upload]] = []
+        try:
+            msg = await anext(stream, None)
+            while msg is not None:
+                if msg.WhichOneof("payload") != "photo_start":
+                    raise InvalidArgument("each photo must begin with a photo_start message")
+                if len(received) == MAX_PHOTOS_PER_ENROLMENT:
+                    raise InvalidArgument(
+                        f"at most {MAX_PHOTOS_PER_ENROLMENT} photos per EnrollFaces call"
+                    )
+                upload = self.c.spool.upload(self.c.cfg.max_photo_bytes)
+                received.append((msg.photo_start.request_id, upload))
+                msg = await uploads.receive_photo(
+                    stream, upload, stop_at=lambda m: m.WhichOneof("payload") == "photo_start"
+                )
+            if not received:
+                raise InvalidArgument("no photos were sent; send photo_start and chunks")
+            jobs = await asyncio.to_thread(self._queue_all, spec_pb, received)
+        finally:
+            for _, upload in received:
+                upload.discard()
+        return pb.EnrollFacesResponse(jobs=[self.c.job_to_pb(j) for j in jobs])
+
+    def _queue_all(self, spec_pb: Any, received: list[tuple[str, Upload]]) -> list[d.Job]:
+        checked = []
+        for n, (request_id, upload) in enumerate(received, start=1):
+            spec = self.c.submitter.enrollment_spec(
+                spec_pb.identity_id, spec_pb.priority, request_id
+            )
+            try:
+                image = self.c.submitter.check(upload)
+            except InvalidArgument as exc:
+                raise InvalidArgument(
+                    f"photo {n} of {len(received)}: {exc.message}; nothing was enrolled",
+                    reason=exc.reason,
+                ) from None
+            checked.append((spec, upload, image))
+        jobs = []
+        for spec, upload, image in checked:
+            existing = self.c.submitter.existing(spec)
+            jobs.append(existing or self.c.submitter.queue(d.JobKind.ENROLL, spec, upload, image))
+        return jobs
+
+    @unary
+    async def SearchFaces(self, request: Any, context: Any) -> pb.SearchFacesResponse:
+        top_k = request.top_k or d.DEFAULT_TOP_K
+        if not 1 <= top_k <= d.MAX_TOP_K:
+            raise InvalidArgument(f"top_k must be between 1 and {d.MAX_TOP_K} (got {top_k})")
+        min_sim = (
+            request.min_similarity
+            if request.HasField("min_similarity")
+            else d.DEFAULT_MIN_SIMILARITY
+        )
+        if not -1.0 <= min_sim <= 1.0:
+            raise InvalidArgument(f"min_similarity must be between -1 and 1 (got {min_sim:g})")
+        if not request.model_id:
+            raise InvalidArgument("model_id is required, e.g. facenet-vggface2")
+        vector = np.asarray(request.embedding, dtype=np.float32)
+        if vector.size == 0 or not np.all(np.isfinite(vector)):
+            raise InvalidArgument("embedding must be a non-empty list of finite numbers")
+        norm = float(np.linalg.norm(vector))
+        if not math.isclose(norm, 1.0, abs_tol=1e-2):
+            raise InvalidArgument(f"embedding must be L2-normalised (its norm is {norm:.3f})")
+        if request.collection:
+            validate_collection_name(request.collection)
+            await asyncio.to_thread(self.c.gallery.get_collection, request.collection)
+            await asyncio.to_thread(
+                self.c.matcher.check_model, request.collection, request.model_id
+            )
+        try:
+            (matches,) = await asyncio.to_thread(
+                self.c.matcher.match,
+                vector[None, :],
+                request.model_id,
+                request.collection,
+                top_k,
+                min_sim,
+            )
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
+        return pb.SearchFacesResponse(matches=[convert.match_to_pb(m) for m in matches])

@@ -1,0 +1,142 @@
+"""The coordinator's half of a job: storing what workers found, matching, enrolling, alerts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from facerec.compute.dispatch.events import JobEvents
+from facerec.compute.dispatch.matcher import Matcher
+from facerec.compute.domain import Alert, Face, Job, JobError, JobEventType, JobKind
+from facerec.compute.errors import NotFound
+from facerec.compute.store.interfaces import GalleryStore, JobStore
+from facerec.compute.store.spool import PhotoSpool
+from facerec.compute.tasks import FaceCrop, TaskError
+
+log = logging.getLogger(__name__)
+
+
+def _face(f: FaceCrop) -> Face:
+    return Face(box=f.box, score=f.score, landmarks=f.landmarks)
+
+
+def _area(f: FaceCrop) -> float:
+    return (f.box[2] - f.box[0]) * (f.box[3] - f.box[1])
+
+
+@dataclass
+class Pipeline:
+    """Every write is fenced by the job's attempt: a stale worker's output changes nothing."""
+
+    jobs: JobStore
+    gallery: GalleryStore
+    matcher: Matcher
+    spool: PhotoSpool
+    events: JobEvents
+    model_id: str
+    max_attempts: int
+    retain_photos: bool
+    on_alerts: Callable[[list[Alert]], None]
+
+    def detected(self, job: Job, faces: tuple[FaceCrop, ...]) -> tuple[FaceCrop, ...] | None:
+        """Stores a DETECT result; returns the faces to embed, or None when the job is over
+        (no face, or the attempt lost its lease)."""
+        if job.kind is JobKind.ENROLL:
+            if not faces:
+                self.failed(
+                    job,
+                    TaskError(
+                        "NO_FACE", "no face was found in the photo, so nothing was enrolled", True
+                    ),
+                )
+                return None
+            return (max(faces, key=_area),)
+        recorded = self.jobs.record_faces(
+            job.id, job.attempt, tuple(_face(f) for f in faces), self.model_id
+        )
+        if recorded is None:
+            return None
+        self.events.publish(recorded, JobEventType.FACES_DETECTED)
+        if not faces:
+            self.finish(job, (), np.zeros((0, 512), np.float32), 0)
+            return None
+        return faces
+
+    def finish(
+        self, job: Job, faces: tuple[FaceCrop, ...], vectors: np.ndarray, found: int
+    ) -> None:
+        """Matches (or enrols) the embedded faces and ends the job SUCCEEDED."""
+        if job.kind is JobKind.ENROLL:
+            done = self._enroll(job, faces[0], vectors[0], found)
+        else:
+            done = self._recognize(job, faces, vectors)
+        if done is not None:
+            log.info("job %s %s with %d faces", job.id, done.state.name, len(done.faces))
+            self.settled(done)
+
+    def failed(self, job: Job, error: TaskError) -> Job | None:
+        """Ends the attempt: FAILED for good when permanent, else back to the queue (or
+        FAILED once out of attempts). Returns the job as it now is, None when stale."""
+        err = JobError(error.code, error.message)
+        if error.permanent:
+            done = self.jobs.fail(job.id, job.attempt, err)
+        else:
+            done = self.jobs.retry(job.id, job.attempt, err, self.max_attempts)
+        if done is not None:
+            log.info(
+                "job %s attempt %d: %s: %s -> %s",
+                job.id,
+                job.attempt,
+                error.code,
+                error.message,
+                done.state.name,
+            )
+            self.settled(done)
+        return done
+
+    def settled(self, job: Job) -> None:
+        """Tells watchers about a changed job and frees its photo when it is over."""
+        self.events.publish(job)
+        self.release_photo(job)
+
+    def release_photo(self, job: Job) -> None:
+        """Deletes a finished job's photo unless retention is on or another job needs it."""
+        if self.retain_photos or not job.state.terminal:
+            return
+        with self.spool.lock:
+            if not self.jobs.photo_in_use(job.image.sha256):
+                self.spool.delete(job.image.sha256)
+
+    def _recognize(self, job: Job, crops: tuple[FaceCrop, ...], vectors: np.ndarray) -> Job | None:
+        spec = job.spec
+        matches = self.matcher.match(
+            vectors, self.model_id, spec.collection, spec.top_k, spec.min_similarity
+        )
+        faces = tuple(
+            Face(f.box, f.score, f.landmarks, m) for f, m in zip(crops, matches, strict=True)
+        )
+        drafts = self.matcher.alerts(vectors, self.model_id, [f.box for f in faces])
+        done = self.jobs.succeed(job.id, job.attempt, faces, self.model_id, drafts)
+        if done is None:
+            return None
+        finished, recorded = done
+        if recorded:
+            self.on_alerts(recorded)
+        return finished
+
+    def _enroll(self, job: Job, crop: FaceCrop, vector: np.ndarray, found: int) -> Job | None:
+        try:
+            done = self.jobs.succeed_enrollment(
+                job.id, job.attempt, _face(crop), self.model_id, vector, found
+            )
+        except NotFound as exc:
+            self.failed(job, TaskError("IDENTITY_DELETED", exc.message, True))
+            return None
+        if done is None:
+            return None
+        finished, added = done
+        self.matcher.added(added, np.asarray(vector))
+        return finished

@@ -1,0 +1,311 @@
+"""Collections, identities and enrolled faces in SQLite: the source of truth of the index."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import time
+
+import numpy as np
+
+from facerec.compute.domain import (
+    DEFAULT_ALERT_THRESHOLD,
+    Collection,
+    GalleryFace,
+    Identity,
+    Webhook,
+)
+from facerec.compute.errors import AlreadyExists, InvalidArgument, NotFound
+from facerec.compute.store.rules import (
+    MAX_DESCRIPTION,
+    MAX_IDENTITY_NAME,
+    MAX_WEBHOOKS,
+    validate_collection_name,
+    validate_webhook,
+)
+from facerec.compute.store.sqlite.database import Database
+
+
+def _face(row: sqlite3.Row) -> GalleryFace:
+    return GalleryFace(
+        id=row["id"],
+        identity_id=row["identity_id"],
+        collection=row["collection"],
+        model_id=row["model_id"],
+        source_job_id=row["source_job_id"],
+        created_at=row["created_at"],
+    )
+
+
+class SqliteGalleryStore:
+    """Known people. Vectors live here; the FAISS index is derived from this table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # Collections
+
+    def create_collection(
+        self,
+        name: str,
+        description: str = "",
+        alert_on_match: bool = False,
+        alert_threshold: float = DEFAULT_ALERT_THRESHOLD,
+        webhooks: tuple[tuple[str, str], ...] = (),
+    ) -> Collection:
+        """Creates a collection; with `alert_on_match`, a watchlist POSTing to `webhooks`
+        ((url, secret) pairs)."""
+        validate_collection_name(name)
+        if len(description) > MAX_DESCRIPTION:
+            raise InvalidArgument(f"description is longer than {MAX_DESCRIPTION} characters")
+        if not -1.0 <= alert_threshold <= 1.0:
+            raise InvalidArgument(
+                f"alert_threshold must be between -1 and 1 (got {alert_threshold:g})"
+            )
+        if len(webhooks) > MAX_WEBHOOKS:
+            raise InvalidArgument(f"at most {MAX_WEBHOOKS} webhooks per collection")
+        if webhooks and not alert_on_match:
+            raise InvalidArgument("webhooks need alert_on_match: only watchlists raise alerts")
+        for url, secret in webhooks:
+            validate_webhook(url, secret)
+        now = time.time()
+        try:
+            with self.db.write() as conn:
+                conn.execute(
+                    "INSERT INTO collections (name, description, created_at, alert_on_match,"
+                    " alert_threshold) VALUES (?, ?, ?, ?, ?)",
+                    (name, description, now, int(alert_on_match), alert_threshold),
+                )
+                for url, secret in webhooks:
+                    conn.execute(
+                        "INSERT INTO webhooks (collection, url, secret) VALUES (?, ?, ?)",
+                        (name, url, secret),
+                    )
+        except sqlite3.IntegrityError:
+            raise AlreadyExists(f"collection {name!r} already exists") from None
+        return self.get_collection(name)
+
+    def get_collection(self, name: str) -> Collection:
+        validate_collection_name(name)
+        found = self._collections("WHERE c.name = ?", (name,))
+        if not found:
+            raise NotFound(f"collection {name!r} does not exist")
+        return found[0]
+
+    def list_collections(self) -> list[Collection]:
+        return self._collections("", ())
+
+    def watchlists(self) -> list[Collection]:
+        return self._collections("WHERE c.alert_on_match = 1", ())
+
+    def _collections(self, where: str, args: tuple[object, ...]) -> list[Collection]:
+        conn = self.db.read()
+        rows = conn.execute(
+            "SELECT c.name, c.description, c.created_at, c.alert_on_match, c.alert_threshold,"
+            " (SELECT COUNT(*) FROM identities i WHERE i.collection = c.name) AS identities,"
+            " (SELECT COUNT(*) FROM faces f WHERE f.collection = c.name) AS faces"
+            f" FROM collections c {where} ORDER BY c.name",
+            args,
+        ).fetchall()
+        hooks: dict[str, list[Webhook]] = {}
+        for h in conn.execute("SELECT * FROM webhooks ORDER BY id"):
+            hooks.setdefault(h["collection"], []).append(Webhook(h["id"], h["url"], h["secret"]))
+        return [
+            Collection(
+                r["name"],
+                r["description"],
+                r["created_at"],
+                r["identities"],
+                r["faces"],
+                bool(r["alert_on_match"]),
+                r["alert_threshold"],
+                tuple(hooks.get(r["name"], ())),
+            )
+            for r in rows
+        ]
+
+    def delete_collection(self, name: str) -> tuple[int, list[GalleryFace]]:
+        """Deletes a collection; returns how many identities and which faces went with it."""
+        validate_collection_name(name)
+        with self.db.write() as conn:
+            if conn.execute("SELECT 1 FROM collections WHERE name = ?", (name,)).fetchone() is None:
+                raise NotFound(f"collection {name!r} does not exist")
+            faces = [
+                _face(r) for r in conn.execute("SELECT * FROM faces WHERE collection = ?", (name,))
+            ]
+            identities = conn.execute(
+                "SELECT COUNT(*) FROM identities WHERE collection = ?", (name,)
+            ).fetchone()[0]
+            conn.execute("DELETE FROM faces WHERE collection = ?", (name,))
+            conn.execute("DELETE FROM identities WHERE collection = ?", (name,))
+            conn.execute("DELETE FROM collections WHERE name = ?", (name,))
+        return identities, faces
+
+    # Identities
+
+    def create_identity(self, collection: str, name: str) -> Identity:
+        self.get_collection(collection)
+        name = name.strip()
+        if not name or len(name) > MAX_IDENTITY_NAME:
+            raise InvalidArgument(f"identity name must be 1-{MAX_IDENTITY_NAME} characters")
+        identity = Identity(
+            id="idn_" + secrets.token_hex(10),
+            collection=collection,
+            name=name,
+            created_at=time.time(),
+        )
+        try:
+            with self.db.write() as conn:
+                conn.execute(
+                    "INSERT INTO identities (id, collection, name, created_at) VALUES (?, ?, ?, ?)",
+                    (identity.id, collection, name, identity.created_at),
+                )
+        except sqlite3.IntegrityError:
+            raise NotFound(f"collection {collection!r} does not exist") from None
+        return identity
+
+    def get_identity(self, identity_id: str) -> Identity:
+        conn = self.db.read()
+        row = conn.execute("SELECT * FROM identities WHERE id = ?", (identity_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"identity {identity_id!r} does not exist")
+        faces = tuple(
+            _face(r)
+            for r in conn.execute(
+                "SELECT * FROM faces WHERE identity_id = ? ORDER BY id", (identity_id,)
+            )
+        )
+        return Identity(
+            row["id"], row["collection"], row["name"], row["created_at"], len(faces), faces
+        )
+
+    def list_identities(
+        self, collection: str, page_size: int, after: tuple[str, str] | None
+    ) -> tuple[list[Identity], tuple[str, str] | None]:
+        self.get_collection(collection)
+        sql = (
+            "SELECT i.*, (SELECT COUNT(*) FROM faces f WHERE f.identity_id = i.id) AS n"
+            " FROM identities i WHERE i.collection = ?"
+        )
+        args: list[object] = [collection]
+        if after is not None:
+            sql += " AND (i.name > ? OR (i.name = ? AND i.id > ?))"
+            args += [after[0], after[0], after[1]]
+        sql += " ORDER BY i.name, i.id LIMIT ?"
+        args.append(page_size + 1)
+        rows = self.db.read().execute(sql, args).fetchall()
+        out = [
+            Identity(r["id"], r["collection"], r["name"], r["created_at"], r["n"])
+            for r in rows[:page_size]
+        ]
+        cursor = (out[-1].name, out[-1].id) if len(rows) > page_size else None
+        return out, cursor
+
+    def delete_identity(self, identity_id: str) -> list[GalleryFace]:
+        """Deletes an identity and its faces; returns the faces so their vectors can go too."""
+        with self.db.write() as conn:
+            if (
+                conn.execute("SELECT 1 FROM identities WHERE id = ?", (identity_id,)).fetchone()
+                is None
+            ):
+                raise NotFound(f"identity {identity_id!r} does not exist")
+            faces = [
+                _face(r)
+                for r in conn.execute("SELECT * FROM faces WHERE identity_id = ?", (identity_id,))
+            ]
+            conn.execute("DELETE FROM faces WHERE identity_id = ?", (identity_id,))
+            conn.execute("DELETE FROM identities WHERE id = ?", (identity_id,))
+        return faces
+
+    # Faces
+
+    def delete_face(self, face_id: int) -> GalleryFace:
+        with self.db.write() as conn:
+            row = conn.execute("SELECT * FROM faces WHERE id = ?", (face_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"face {face_id} does not exist")
+            conn.execute("DELETE FROM faces WHERE id = ?", (face_id,))
+        return _face(row)
+
+    def vectors(self, collection: str, model_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """All face ids (int64) and vectors (float32, n x d) of one (collection, model)."""
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT id, embedding FROM faces WHERE collection = ? AND model_id = ? ORDER BY id",
+                (collection, model_id),
+            )
+            .fetchall()
+        )
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        if not rows:
+            return ids, np.zeros((0, 0), dtype=np.float32)
+        vecs = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        return ids, vecs
+
+    def face_ids(self, collection: str, model_id: str) -> np.ndarray:
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT id FROM faces WHERE collection = ? AND model_id = ? ORDER BY id",
+                (collection, model_id),
+            )
+            .fetchall()
+        )
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def index_keys(self) -> list[tuple[str, str]]:
+        """Every (collection, model id) that has faces."""
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT DISTINCT collection, model_id FROM faces ORDER BY collection, model_id"
+            )
+            .fetchall()
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def models_of(self, collection: str) -> set[str]:
+        rows = (
+            self.db.read()
+            .execute("SELECT DISTINCT model_id FROM faces WHERE collection = ?", (collection,))
+            .fetchall()
+        )
+        return {r[0] for r in rows}
+
+    def owners(self, face_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+        """face id → (identity id, identity name, collection) for faces that still exist."""
+        if not face_ids:
+            return {}
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT f.id, i.id AS identity_id, i.name, i.collection FROM faces f"
+                " JOIN identities i ON i.id = f.identity_id"
+                f" WHERE f.id IN ({','.join('?' * len(face_ids))})",
+                face_ids,
+            )
+            .fetchall()
+        )
+        return {r["id"]: (r["identity_id"], r["name"], r["collection"]) for r in rows}
+
+
+def insert_face(
+    conn: sqlite3.Connection,
+    identity_id: str,
+    model_id: str,
+    embedding: np.ndarray,
+    source_job_id: str,
+) -> GalleryFace:
+    """Inserts a face inside the caller's transaction (the enrolment job's result)."""
+    row = conn.execute("SELECT collection FROM identities WHERE id = ?", (identity_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"identity {identity_id!r} was deleted before its face was enrolled")
+    now = time.time()
+    vector = np.ascontiguousarray(embedding, dtype=np.float32)
+    cur = conn.execute(
+        "INSERT INTO faces (identity_id, collection, model_id, embedding, source_job_id,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (identity_id, row["collection"], model_id, vector.tobytes(), source_job_id, now),
+    )
+    return GalleryFace(cur.lastrowid, identity_id, row["collection"], model_id, source_job_id, now)
