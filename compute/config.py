@@ -30,11 +30,13 @@ class ComputeConfig:
     grpc_port: int = 50051
     data_dir: Path = field(default_factory=default_data_dir)
     device: str = "cpu"
+    model: str = "auto"
     allow_untrained: bool = False
     weights_path: Path | None = None
     weights_url: str = VGGFACE2_URL
     weights_sha256: str = VGGFACE2_SHA256
     cache_dir: Path = field(default_factory=default_cache_dir)
+    keep_face_crops: bool = True
     max_photo_bytes: int = 20 * 1024 * 1024
     max_photo_pixels: int = 50_000_000
     max_queued_jobs: int = 1000
@@ -57,12 +59,18 @@ class ComputeConfig:
         "grpc_port": "gRPC port; 0 picks a free one",
         "data_dir": "where the SQLite database, photo spool and index snapshots live",
         "device": "torch device for the models: cpu, cuda or cuda:N",
-        "allow_untrained": "run a seeded untrained embedder when no weights are available "
-        "(tests and offline demos; every result is marked)",
+        "model": "embedding model: auto (facenet-vggface2 when its weights resolve, else sface),"
+        " facenet-vggface2, sface, or facenet-untrained (needs --allow-untrained)",
+        "allow_untrained": "allow the seeded untrained embedder, which recognises nobody; with"
+        " --model auto it then runs when no FaceNet weights are found (tests only; every"
+        " result is marked)",
         "weights_path": "explicit vggface2 weights file (state dict)",
         "weights_url": "where to download the weights when they are not cached",
         "weights_sha256": "SHA-256 that the weights file must have",
         "cache_dir": "where downloaded weights are kept",
+        "keep_face_crops": "keep each enrolled face's crops (biometric data, deleted with the"
+        " face), so that a new model can re-embed the gallery; --no-keep-face-crops keeps"
+        " none, and a model change then needs the faces enrolled again",
         "max_photo_bytes": "largest upload accepted, in bytes",
         "max_photo_pixels": "largest photo accepted, in pixels (width x height)",
         "max_queued_jobs": "queued jobs beyond which submissions get RESOURCE_EXHAUSTED",
@@ -108,6 +116,7 @@ class WorkerConfig:
     max_batch_size: int = 0
     device: str = "cpu"
     torch_threads: int = 0
+    model: str = "auto"
     allow_untrained: bool = False
     weights_path: Path | None = None
     weights_url: str = VGGFACE2_URL
@@ -125,6 +134,8 @@ class WorkerConfig:
         "max_batch_size": "most crops per EMBED task; 0 takes the coordinator's",
         "device": "torch device for the models: cpu, cuda or cuda:N",
         "torch_threads": "torch intra-op threads; 0 leaves torch's default",
+        "model": ComputeConfig.__field_docs__["model"] + "; embed:<model id> in"
+        " --capabilities picks it too",
         "allow_untrained": ComputeConfig.__field_docs__["allow_untrained"],
         "weights_path": ComputeConfig.__field_docs__["weights_path"],
         "weights_url": ComputeConfig.__field_docs__["weights_url"],

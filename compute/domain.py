@@ -12,7 +12,6 @@ DEFAULT_MIN_SIMILARITY = 0.5
 DEFAULT_MIN_DETECTION_SCORE = 0.9
 MAX_PRIORITY = 9
 MAX_REQUEST_ID = 128
-DEFAULT_ALERT_THRESHOLD = 0.8
 
 
 class JobState(enum.IntEnum):
@@ -34,6 +33,7 @@ class JobKind(enum.IntEnum):
 
     RECOGNIZE = 1
     ENROLL = 2
+    REEMBED = 3  # the server's own: enrolled faces embedded again after a model change
 
 
 class JobEventType(enum.IntEnum):
@@ -55,6 +55,7 @@ class JobSpec:
     priority: int = 0
     request_id: str = ""
     identity_id: str = ""
+    face_ids: tuple[int, ...] = ()  # REEMBED: the gallery faces to embed again
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ class Collection:
     identity_count: int = 0
     face_count: int = 0
     alert_on_match: bool = False
-    alert_threshold: float = DEFAULT_ALERT_THRESHOLD
+    alert_threshold: float | None = None  # None: the served model's default
     webhooks: tuple[Webhook, ...] = ()
 
 
@@ -236,6 +237,17 @@ class GalleryFace:
     model_id: str
     source_job_id: str
     created_at: float
+
+
+@dataclass(frozen=True)
+class FaceCount:
+    """How many faces of a collection one model embedded, and how many of those have a
+    stored crop of the kind another model needs."""
+
+    collection: str
+    model_id: str
+    faces: int
+    with_crop: int
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,11 @@ class WeightsError(Exception):
     """The embedder's weights cannot be found, fetched or trusted."""
 
 
+class WeightsUnavailable(WeightsError):
+    """No weights were given, none are cached and none could be downloaded (nothing found
+    was wrong: a model that needs no download may be served instead)."""
+
+
 class Internal(FacerecError):
     reason = "INTERNAL"
 

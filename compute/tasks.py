@@ -15,6 +15,18 @@ DETECT_MTCNN = "detect:mtcnn"
 EMBED_PREFIX = "embed:"
 
 
+class CropKind(enum.IntEnum):
+    """The face crops DETECT can cut; numbers equal those of `facerec.v1.CropKind`."""
+
+    BOX_160 = 1  # the face box, no margin, resized to 160x160 (FaceNet)
+    ARCFACE_112 = 2  # aligned from the full photo onto the ArcFace 5-point template (SFace)
+
+    @property
+    def size(self) -> int:
+        """Width and height in pixels."""
+        return 160 if self is CropKind.BOX_160 else 112
+
+
 class TaskKind(enum.IntEnum):
     """Numbers equal those of `facerec.v1.TaskKind`."""
 
@@ -24,7 +36,9 @@ class TaskKind(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Task:
-    """One leased unit of model work. DETECT has `photo`; EMBED has `crops` (n, 160, 160, 3)."""
+    """One leased unit of model work. DETECT has `photo` and the `crop_kinds` to cut for each
+    face; EMBED has `crops` (n, size, size, 3) uint8 RGB of the one kind in `crop_kinds`,
+    the kind `model_id` needs."""
 
     id: str
     attempt: int
@@ -32,18 +46,19 @@ class Task:
     lease_expires_at: float
     photo: bytes = b""
     min_detection_score: float = 0.0
+    crop_kinds: tuple[CropKind, ...] = (CropKind.BOX_160,)
     model_id: str = ""
     crops: np.ndarray = field(default_factory=lambda: np.zeros((0, 160, 160, 3), np.uint8))
 
 
 @dataclass(frozen=True)
 class FaceCrop:
-    """A detected face with its aligned 160x160 RGB uint8 crop."""
+    """A detected face with its RGB uint8 crops, one per crop kind the task asked for."""
 
     box: tuple[float, float, float, float]
     score: float
     landmarks: tuple[tuple[float, float], ...]
-    crop: np.ndarray
+    crops: dict[CropKind, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -53,7 +68,7 @@ class DetectOutput:
 
 @dataclass(frozen=True)
 class EmbedOutput:
-    vectors: np.ndarray  # (n, 512) float32
+    vectors: np.ndarray  # (n, model dim) float32
 
 
 TaskOutput = DetectOutput | EmbedOutput

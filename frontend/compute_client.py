@@ -219,3 +219,7 @@ class ComputeClient:
     def delete_face(self, face_id: int) -> None:
         _ = self.channel
         self.gallery.DeleteFace(gpb.DeleteFaceRequest(face_id=face_id), timeout=self._t())
+
+    def get_model(self) -> gpb.GetModelResponse:
+        _ = self.channel
+        return self.gallery.GetModel(gpb.GetModelRequest(), timeout=self._t())

@@ -7,7 +7,13 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from facerec.frontend.sse import sse
-from facerec.v1 import alert_pb2, gallery_pb2, job_pb2, recognition_service_pb2
+from facerec.v1 import (
+    alert_pb2,
+    gallery_pb2,
+    gallery_service_pb2,
+    job_pb2,
+    recognition_service_pb2,
+)
 
 STATES = {
     "queued": job_pb2.JOB_STATE_QUEUED,
@@ -89,7 +95,35 @@ def collection_json(c: gallery_pb2.Collection) -> dict[str, Any]:
         "created_at": _time(c.create_time),
         "alert_on_match": c.alert_on_match,
         "alert_threshold": _r(c.alert_threshold, 4),
+        "model_threshold": c.model_threshold,
         "webhooks": [{"id": w.id, "url": w.url} for w in c.webhooks],
+    }
+
+
+def model_json(resp: gallery_service_pb2.GetModelResponse) -> dict[str, Any]:
+    m = resp.model
+    return {
+        "model": {
+            "id": m.id,
+            "embedding_dim": m.embedding_dim,
+            "trained": m.trained,
+            "runtime": m.runtime,
+            "default_min_similarity": _r(m.default_min_similarity, 4),
+            "default_alert_threshold": _r(m.default_alert_threshold, 4),
+            "description": m.description,
+        },
+        "reembeddings": [
+            {
+                "collection": r.collection,
+                "from_models": list(r.from_models),
+                "faces_total": r.faces_total,
+                "faces_done": r.faces_done,
+                "state": gallery_pb2.ReembeddingState.Name(r.state)
+                .removeprefix("REEMBEDDING_STATE_")
+                .lower(),
+            }
+            for r in resp.reembeddings
+        ],
     }
 
 

@@ -303,11 +303,8 @@ def workers(tmp_path: Path) -> Iterator[list[ChildProcess]]:
         w.kill()
 
 
-@pytest.fixture(scope="session")
-def onnx_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """`facerec export-onnx` of the untrained embedder: the file and the command's output."""
-    workdir = tmp_path_factory.mktemp("onnx")
-    out = workdir / "embedder.onnx"
+def _export_onnx(out: Path, *flags: str) -> str:
+    """Runs `facerec export-onnx` into `out`; returns its output."""
     proc = subprocess.run(
         [
             sys.executable,
@@ -315,9 +312,9 @@ def onnx_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
             "facerec.compute.cli",
             "export-onnx",
             str(out),
-            "--allow-untrained",
             "--cache-dir",
-            str(workdir / "cache"),
+            str(out.parent / "cache"),
+            *flags,
         ],
         capture_output=True,
         text=True,
@@ -325,4 +322,19 @@ def onnx_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         env={**os.environ, "FACEREC_WEIGHTS_URL": ""},
     )
     assert proc.returncode == 0, proc.stderr
-    return out, proc.stdout
+    return proc.stdout
+
+
+@pytest.fixture(scope="session")
+def onnx_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`facerec export-onnx` of the untrained embedder: the file and the command's output."""
+    out = tmp_path_factory.mktemp("onnx") / "embedder.onnx"
+    return out, _export_onnx(out, "--model", "facenet-untrained", "--allow-untrained")
+
+
+@pytest.fixture(scope="session")
+def onnx_sface(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`facerec export-onnx --model sface`: the folded SFace graph for the Node worker."""
+    out = tmp_path_factory.mktemp("onnx-sface") / "sface.onnx"
+    assert "model sface" in _export_onnx(out, "--model", "sface")
+    return out

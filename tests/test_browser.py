@@ -81,6 +81,7 @@ def test_upload_page_shows_live_results(
     obama = page.locator("article.job", has_text="obama.jpg")
     expect(obama.locator("li.face")).to_contain_text("Barack Obama")
     expect(page.locator("#untrained")).to_be_visible()
+    expect(page.locator("#model")).to_contain_text("facenet-untrained (512-d, untrained")
     page.screenshot(path=str(tmp_path / "upload-page.png"), full_page=True)
     shot_dir = Path(__file__).resolve().parents[1] / "build"
     shot_dir.mkdir(exist_ok=True)

@@ -178,6 +178,10 @@ def test_health_ready_metrics(served: ServeProcess) -> None:
     assert health["status"] == "ok" and health["process"] == served.proc.pid
     ready = requests.get(f"{served.url}/readyz", timeout=TIMEOUT)
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert ready.json()["model"]["id"] == "facenet-untrained"
+    model = requests.get(f"{served.url}/api/v1/model", timeout=TIMEOUT).json()
+    assert model["model"]["trained"] is False and model["model"]["embedding_dim"] == 512
+    assert model["reembeddings"] == []
     text = requests.get(f"{served.url}/metrics", timeout=TIMEOUT).text
     assert "# TYPE facerec_http_requests_total counter" in text
     assert 'endpoint="/healthz",status="200"' in text

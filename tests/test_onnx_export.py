@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 
 from facerec.compute.models.embedder import UNTRAINED_MODEL_ID, Embedder
+from facerec.compute.models.sface import SFaceEmbedder
 
 
 def crops(faces: Path) -> np.ndarray:
@@ -41,9 +42,9 @@ def test_exported_model_matches_pytorch(onnx_export: tuple[Path, str], faces: Pa
     assert cosine.min() >= 0.9999, cosine
 
 
-def test_export_without_weights_says_how_to_get_them(tmp_path: Path) -> None:
+def _export(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "FACEREC_ALLOW_UNTRAINED"}
-    proc = subprocess.run(
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -52,11 +53,32 @@ def test_export_without_weights_says_how_to_get_them(tmp_path: Path) -> None:
             str(tmp_path / "m.onnx"),
             "--cache-dir",
             str(tmp_path / "cache"),
+            *flags,
         ],
         capture_output=True,
         text=True,
         timeout=300,
         env={**env, "FACEREC_WEIGHTS_URL": ""},
     )
-    assert proc.returncode == 2 and "--allow-untrained" in proc.stderr
+
+
+def test_export_of_facenet_without_weights_says_how_to_get_them(tmp_path: Path) -> None:
+    proc = _export(tmp_path, "--model", "facenet-vggface2")
+    assert proc.returncode == 2 and "FACEREC_WEIGHTS_PATH" in proc.stderr
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_export_without_weights_writes_sface_as_facerec_runs_it(tmp_path: Path) -> None:
+    proc = _export(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "model sface" in proc.stdout
+    path = tmp_path / "m.onnx"
+    meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert meta["facerec_model_id"] == "sface" and meta["facerec_crop_size"] == "112"
+    assert meta["facerec_embedding_dim"] == "128" and meta["facerec_input_scale"] == "raw"
+    crops = np.random.default_rng(5).integers(0, 256, (4, 112, 112, 3), dtype=np.uint8)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (raw,) = session.run(None, {"data": crops.transpose(0, 3, 1, 2).astype(np.float32)})
+    got = raw / np.linalg.norm(raw, axis=1, keepdims=True)
+    want = SFaceEmbedder().embed(crops)
+    assert np.allclose(got, want, atol=1e-5)

@@ -71,10 +71,18 @@ def _run_compute(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_missing_weights_without_allow_untrained_exits_with_advice(tmp_path: Path) -> None:
-    proc = _run_compute(tmp_path, "--grpc-port", "0")
+def test_facenet_asked_for_without_its_weights_exits_with_advice(tmp_path: Path) -> None:
+    proc = _run_compute(tmp_path, "--grpc-port", "0", "--model", "facenet-vggface2")
     assert proc.returncode == 2
-    assert "--allow-untrained" in proc.stderr and "FACEREC_WEIGHTS_PATH" in proc.stderr
+    assert "FACEREC_WEIGHTS_PATH" in proc.stderr and "--model sface" in proc.stderr
+
+
+def test_the_untrained_network_is_refused_without_allow_untrained(tmp_path: Path) -> None:
+    proc = _run_compute(tmp_path, "--grpc-port", "0", "--model", "facenet-untrained")
+    assert proc.returncode == 2
+    assert "--allow-untrained" in proc.stderr and "recognises nobody" in proc.stderr
+    unknown = _run_compute(tmp_path, "--grpc-port", "0", "--model", "arcface")
+    assert unknown.returncode == 2 and "unknown model 'arcface'" in unknown.stderr
 
 
 def test_untrained_model_is_announced(compute: ComputeProcess) -> None:

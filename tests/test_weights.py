@@ -1,7 +1,9 @@
-"""The real-weights path: explicit file, cache, verified download, and clear errors."""
+"""The real-weights path: explicit file, cache, verified download, and clear errors; and
+which model a server runs when none is named."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import http.server
 import threading
@@ -14,8 +16,9 @@ import torch
 from facenet_pytorch import InceptionResnetV1
 from PIL import Image
 
-from facerec.compute.errors import WeightsError
-from facerec.compute.models import weights
+from facerec.compute.config import ComputeConfig
+from facerec.compute.errors import WeightsError, WeightsUnavailable
+from facerec.compute.models import catalog, registry, sface, weights
 from facerec.compute.models.embedder import MODEL_ID, UNTRAINED_MODEL_ID, Embedder
 
 
@@ -102,7 +105,7 @@ def test_corrupt_cache_is_refused(tmp_path: Path) -> None:
 
 
 def test_no_weights_without_permission_says_how_to_fix(tmp_path: Path) -> None:
-    with pytest.raises(WeightsError, match="--allow-untrained") as info:
+    with pytest.raises(WeightsUnavailable, match="--model sface") as info:
         weights.resolve(None, tmp_path, "http://127.0.0.1:9/none", "0" * 64, False)
     assert "FACEREC_WEIGHTS_PATH" in str(info.value)
     assert weights.resolve(None, tmp_path, "", "0" * 64, allow_untrained=True) is None
@@ -135,3 +138,39 @@ def test_not_a_state_dict(tmp_path: Path) -> None:
     torch.save({"foo": torch.zeros(1)}, bad)
     with pytest.raises(WeightsError, match="not a vggface2 state dict"):
         Embedder(bad)
+
+
+def _settings(tmp_path: Path, **changes: object) -> ComputeConfig:
+    base = ComputeConfig(data_dir=tmp_path / "d", cache_dir=tmp_path / "c", weights_url="")
+    return dataclasses.replace(base, **changes)
+
+
+def test_auto_serves_facenet_when_its_weights_resolve(weights_file, tmp_path: Path) -> None:
+    path, sha = weights_file
+    choice = registry.choose(_settings(tmp_path, weights_path=path, weights_sha256=sha))
+    assert choice.spec is catalog.FACENET and choice.path == path
+
+
+def test_auto_serves_sface_without_facenet_weights(tmp_path: Path) -> None:
+    choice = registry.choose(_settings(tmp_path))
+    assert choice.spec is catalog.SFACE and choice.path.name == sface.FILE_NAME
+    assert registry.choose(_settings(tmp_path, allow_untrained=True)).spec is catalog.UNTRAINED
+    assert registry.choose(_settings(tmp_path, model="sface", allow_untrained=True)).spec is (
+        catalog.SFACE
+    )
+
+
+def test_auto_does_not_hide_weights_that_are_wrong(weights_file, tmp_path: Path) -> None:
+    """A weights file that is there but fails its checksum is an error, not a fallback."""
+    path, _ = weights_file
+    with pytest.raises(WeightsError, match="SHA-256"):
+        registry.choose(_settings(tmp_path, weights_path=path, weights_sha256="0" * 64))
+
+
+def test_a_model_asked_for_is_that_model_or_an_error(tmp_path: Path) -> None:
+    with pytest.raises(WeightsUnavailable, match="--model sface"):
+        registry.choose(_settings(tmp_path, model="facenet-vggface2"))
+    with pytest.raises(WeightsError, match="--allow-untrained"):
+        registry.choose(_settings(tmp_path, model="facenet-untrained"))
+    with pytest.raises(ValueError, match="unknown model 'vgg'"):
+        registry.choose(_settings(tmp_path, model="vgg"))

@@ -249,7 +249,7 @@ def test_hellos_the_coordinator_cannot_serve_are_refused(
         tmp_path, compute.target, "wrong-model", "--capabilities", "embed:facenet-vggface2"
     ).launch()
     assert refused.proc is not None and refused.proc.wait(120) == 2
-    assert "embed:facenet-vggface2 was asked for" in refused.log()
+    assert "FaceNet vggface2 weights are not available" in refused.log()
 
 
 def test_embed_batches_mix_jobs(fresh_compute: ComputeProcess, faces: Path) -> None:

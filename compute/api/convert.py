@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from facerec.compute import domain as d
+from facerec.compute.dispatch.reembedder import Progress
+from facerec.compute.models.catalog import ModelSpec
 from facerec.compute.worker.task_convert import timestamp
 from facerec.v1 import alert_pb2, gallery_pb2, job_pb2
 
 
-def spec_from_pb(pb: job_pb2.JobSpec) -> d.JobSpec:
-    """Raw client values with defaults filled in; range checks happen in the submitter."""
+def spec_from_pb(pb: job_pb2.JobSpec, default_min_similarity: float) -> d.JobSpec:
+    """Raw client values with defaults filled in (`default_min_similarity`: the served
+    model's); range checks happen in the submitter."""
     return d.JobSpec(
         collection=pb.collection,
         top_k=pb.top_k or d.DEFAULT_TOP_K,
         min_similarity=(
-            pb.min_similarity if pb.HasField("min_similarity") else d.DEFAULT_MIN_SIMILARITY
+            pb.min_similarity if pb.HasField("min_similarity") else default_min_similarity
         ),
         min_detection_score=(
             pb.min_detection_score
@@ -89,7 +92,8 @@ def job_to_pb(job: d.Job, untrained_models: frozenset[str], default_model: str) 
     return pb
 
 
-def collection_to_pb(c: d.Collection) -> gallery_pb2.Collection:
+def collection_to_pb(c: d.Collection, default_alert_threshold: float) -> gallery_pb2.Collection:
+    """A collection; an unset alert threshold shows as the served model's default."""
     return gallery_pb2.Collection(
         name=c.name,
         description=c.description,
@@ -97,8 +101,11 @@ def collection_to_pb(c: d.Collection) -> gallery_pb2.Collection:
         face_count=c.face_count,
         create_time=timestamp(c.created_at),
         alert_on_match=c.alert_on_match,
-        alert_threshold=c.alert_threshold,
+        alert_threshold=(
+            default_alert_threshold if c.alert_threshold is None else c.alert_threshold
+        ),
         webhooks=[gallery_pb2.Webhook(id=w.id, url=w.url) for w in c.webhooks],
+        model_threshold=c.alert_threshold is None,
     )
 
 
@@ -153,4 +160,31 @@ def identity_to_pb(i: d.Identity) -> gallery_pb2.Identity:
             )
             for f in i.faces
         ],
+    )
+
+
+def model_to_pb(m: ModelSpec) -> gallery_pb2.ModelInfo:
+    return gallery_pb2.ModelInfo(
+        id=m.id,
+        embedding_dim=m.dim,
+        trained=m.trained,
+        runtime=m.runtime,
+        default_min_similarity=m.min_similarity,
+        default_alert_threshold=m.alert_threshold,
+        description=m.description,
+    )
+
+
+def reembedding_to_pb(p: Progress) -> gallery_pb2.Reembedding:
+    state = (
+        gallery_pb2.REEMBEDDING_STATE_NEEDS_ENROLMENT
+        if p.faces_without_crop
+        else gallery_pb2.REEMBEDDING_STATE_RUNNING
+    )
+    return gallery_pb2.Reembedding(
+        collection=p.collection,
+        from_models=p.from_models,
+        faces_total=p.faces_total,
+        faces_done=p.faces_done,
+        state=state,
     )

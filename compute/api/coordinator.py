@@ -13,11 +13,12 @@ from facerec.compute.dispatch.dispatcher import Dispatcher
 from facerec.compute.dispatch.events import AlertEvents, JobEvents
 from facerec.compute.dispatch.matcher import Matcher
 from facerec.compute.dispatch.pipeline import Pipeline
+from facerec.compute.dispatch.reembedder import Reembedder
 from facerec.compute.dispatch.submitter import Submitter
 from facerec.compute.dispatch.webhooks import WebhookDispatcher
 from facerec.compute.domain import Alert, Job, JobEvent, JobEventType, JobState
-from facerec.compute.models import weights
-from facerec.compute.models.embedder import UNTRAINED_MODEL_ID, Embedder, check_device, model_id_for
+from facerec.compute.models import catalog, registry
+from facerec.compute.models.embedder import check_device
 from facerec.compute.store import sqlite
 from facerec.compute.store.spool import PhotoSpool
 from facerec.compute.worker.local_worker import LocalWorker
@@ -37,13 +38,15 @@ class Coordinator:
         self.cfg = cfg
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         check_device(cfg.device)
-        weights_file = weights.resolve_for(cfg)
+        choice = registry.choose(cfg)
+        self.model = choice.spec
+        self.model_id = self.model.id
         stores = sqlite.open_stores(cfg.db_path)
         self.jobs = stores.jobs
         self.gallery = stores.gallery
         self.spool = PhotoSpool(cfg.spool_dir)
         self.index = GalleryIndex(cfg.index_dir, self.gallery)
-        self.matcher = Matcher(self.gallery, self.index)
+        self.matcher = Matcher(self.gallery, self.index, self.model)
         self.events = JobEvents(loop)
         self.alert_events = AlertEvents(loop)
         self.alerts = stores.alerts
@@ -53,15 +56,14 @@ class Coordinator:
             cfg.webhook_backoff_seconds,
             cfg.webhook_timeout_seconds,
         )
-        self.model_id = model_id_for(weights_file)
-        self.untrained_models = frozenset({UNTRAINED_MODEL_ID})
+        self.untrained_models = frozenset(m.id for m in catalog.MODELS.values() if not m.trained)
         self.pipeline = Pipeline(
             self.jobs,
             self.gallery,
             self.matcher,
             self.spool,
             self.events,
-            self.model_id,
+            self.model,
             cfg.max_attempts,
             cfg.retain_photos,
             self._alerted,
@@ -70,7 +72,7 @@ class Coordinator:
             cfg, self.jobs, self.pipeline, lambda sha: self.spool.path(sha).read_bytes()
         )
         self.local_worker = (
-            LocalWorker(cfg, self.dispatcher, Embedder(weights_file, cfg.device))
+            LocalWorker(cfg, self.dispatcher, registry.load(choice, cfg.device, cfg.torch_threads))
             if cfg.local_worker and cfg.workers > 0
             else None
         )
@@ -84,6 +86,7 @@ class Coordinator:
             self.model_id,
             self.dispatcher.wake,
         )
+        self.reembedder = Reembedder(self.jobs, self.gallery, self.model, self.dispatcher.wake)
         self._maintenance: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -98,6 +101,7 @@ class Coordinator:
         if not self.cfg.retain_photos:
             self.spool.prune(self.jobs.active_photos())
         self.index.load()
+        self.reembedder.plan()
         self.webhooks.start()
         self.dispatcher.start()
         if self.local_worker is not None:
@@ -137,6 +141,12 @@ class Coordinator:
         self.webhooks.stop()
         self.submitter.close()
         self.index.snapshot()
+
+    def erased(self) -> None:
+        """After a deletion from the gallery: the index snapshots and the store's files keep
+        no copy of the deleted faces."""
+        self.index.snapshot()
+        self.gallery.purge()
 
     def _alerted(self, alerts: list[Alert]) -> None:
         """Called by workers after alerts were recorded with their job's result."""

@@ -14,6 +14,7 @@ from facerec.compute.api import convert, uploads
 from facerec.compute.api.coordinator import Coordinator
 from facerec.compute.api.status import unary
 from facerec.compute.errors import InvalidArgument
+from facerec.compute.models import catalog
 from facerec.compute.store import codec
 from facerec.compute.store.rules import validate_collection_name
 from facerec.compute.store.spool import Upload
@@ -31,11 +32,7 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
 
     @unary
     async def CreateCollection(self, request: Any, context: Any) -> pb.CreateCollectionResponse:
-        threshold = (
-            request.alert_threshold
-            if request.HasField("alert_threshold")
-            else d.DEFAULT_ALERT_THRESHOLD
-        )
+        threshold = request.alert_threshold if request.HasField("alert_threshold") else None
         col = await asyncio.to_thread(
             self.c.gallery.create_collection,
             request.name,
@@ -44,17 +41,22 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
             threshold,
             tuple((w.url, w.secret) for w in request.webhooks),
         )
-        return pb.CreateCollectionResponse(collection=convert.collection_to_pb(col))
+        return pb.CreateCollectionResponse(
+            collection=convert.collection_to_pb(col, self.c.model.alert_threshold)
+        )
 
     @unary
     async def ListCollections(self, request: Any, context: Any) -> pb.ListCollectionsResponse:
         cols = await asyncio.to_thread(self.c.gallery.list_collections)
-        return pb.ListCollectionsResponse(collections=[convert.collection_to_pb(c) for c in cols])
+        return pb.ListCollectionsResponse(
+            collections=[convert.collection_to_pb(c, self.c.model.alert_threshold) for c in cols]
+        )
 
     @unary
     async def DeleteCollection(self, request: Any, context: Any) -> pb.DeleteCollectionResponse:
         identities, faces = await asyncio.to_thread(self.c.gallery.delete_collection, request.name)
         self.c.index.drop_collection(request.name)
+        await asyncio.to_thread(self.c.erased)
         return pb.DeleteCollectionResponse(deleted_identities=identities, deleted_faces=len(faces))
 
     @unary
@@ -88,12 +90,14 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
     async def DeleteIdentity(self, request: Any, context: Any) -> pb.DeleteIdentityResponse:
         faces = await asyncio.to_thread(self.c.gallery.delete_identity, request.identity_id)
         self.c.matcher.removed(faces)
+        await asyncio.to_thread(self.c.erased)
         return pb.DeleteIdentityResponse(deleted_faces=len(faces))
 
     @unary
     async def DeleteFace(self, request: Any, context: Any) -> pb.DeleteFaceResponse:
         face = await asyncio.to_thread(self.c.gallery.delete_face, request.face_id)
         self.c.matcher.removed([face])
+        await asyncio.to_thread(self.c.erased)
         return pb.DeleteFaceResponse()
 
     @unary
@@ -153,10 +157,9 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
         top_k = request.top_k or d.DEFAULT_TOP_K
         if not 1 <= top_k <= d.MAX_TOP_K:
             raise InvalidArgument(f"top_k must be between 1 and {d.MAX_TOP_K} (got {top_k})")
+        model = catalog.MODELS.get(request.model_id, self.c.model)
         min_sim = (
-            request.min_similarity
-            if request.HasField("min_similarity")
-            else d.DEFAULT_MIN_SIMILARITY
+            request.min_similarity if request.HasField("min_similarity") else model.min_similarity
         )
         if not -1.0 <= min_sim <= 1.0:
             raise InvalidArgument(f"min_similarity must be between -1 and 1 (got {min_sim:g})")
@@ -186,3 +189,11 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
         except ValueError as exc:
             raise InvalidArgument(str(exc)) from None
         return pb.SearchFacesResponse(matches=[convert.match_to_pb(m) for m in matches])
+
+    @unary
+    async def GetModel(self, request: Any, context: Any) -> pb.GetModelResponse:
+        progress = await asyncio.to_thread(self.c.reembedder.progress)
+        return pb.GetModelResponse(
+            model=convert.model_to_pb(self.c.model),
+            reembeddings=[convert.reembedding_to_pb(p) for p in progress],
+        )

@@ -38,7 +38,7 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
     @uploads.answers_early
     async def SubmitJob(self, stream: AsyncIterator[Any], context: Any) -> pb.SubmitJobResponse:
         first = await uploads.first_message(stream, "spec")
-        spec = convert.spec_from_pb(first.spec)
+        spec = convert.spec_from_pb(first.spec, self.c.model.min_similarity)
         if self.c.submitter.needs_store(spec):
             spec, existing = await asyncio.to_thread(self.c.submitter.prepare, spec)
         else:
@@ -199,7 +199,8 @@ class _RecognizeSession:
                 raise InvalidArgument(f"photo {cid!r} was started twice")
             self.failed.discard(cid)
             spec = await asyncio.to_thread(
-                self.c.submitter.validate, convert.spec_from_pb(msg.start.spec)
+                self.c.submitter.validate,
+                convert.spec_from_pb(msg.start.spec, self.c.model.min_similarity),
             )
             self.open[cid] = (spec, self.c.spool.upload(self.c.cfg.max_photo_bytes))
         elif cid in self.failed:

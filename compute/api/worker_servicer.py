@@ -51,6 +51,8 @@ class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):
                     lease_seconds=self.d.lease_seconds,
                     heartbeat_seconds=self.d.lease_seconds / 3,
                     model_id=self.d.model_id,
+                    crop_kind=self.d.model.crop,
+                    embedding_dim=self.d.model.dim,
                 )
             )
             while (item := await outbox.get()) is not _END:

@@ -12,8 +12,8 @@ import grpc
 from tqdm import tqdm
 
 from facerec.compute.cli import client
+from facerec.v1 import gallery_pb2, job_pb2
 from facerec.v1 import gallery_service_pb2 as gpb
-from facerec.v1 import job_pb2
 from facerec.v1 import worker_service_pb2 as wpb
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
@@ -54,6 +54,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     watch = with_target(jobs_sub.add_parser("watch", help="print a job's events until it ends"))
     watch.add_argument("job_id")
     watch.set_defaults(func=run_watch)
+
+    model = with_target(
+        sub.add_parser("model", help="show the served model and any gallery re-embedding")
+    )
+    model.set_defaults(func=run_model)
 
     workers = with_target(
         sub.add_parser("workers", help="list connected workers and the EMBED batch sizes")
@@ -163,4 +168,30 @@ def run_workers(args: argparse.Namespace) -> int:
         f" delay {listing.max_queue_delay_ms} ms): {sizes or 'none yet'};"
         f" {listing.embed_batches_across_jobs} mixed several jobs"
     )
+    return 0
+
+
+def run_model(args: argparse.Namespace) -> int:
+    with client.connect(args.target) as api:
+        try:
+            answer = api.gallery.GetModel(gpb.GetModelRequest(), timeout=10)
+        except grpc.RpcError as exc:
+            return _fail(exc)
+    m = answer.model
+    print(
+        f"model {m.id}: {m.embedding_dim}-d, {m.runtime},"
+        f" {'trained' if m.trained else 'UNTRAINED (recognises nobody)'};"
+        f" default min_similarity {m.default_min_similarity:.2f},"
+        f" alert threshold {m.default_alert_threshold:.2f}"
+    )
+    print(f"  {m.description}")
+    for r in answer.reembeddings:
+        state = gallery_pb2.ReembeddingState.Name(r.state).removeprefix("REEMBEDDING_STATE_")
+        state = state.lower()
+        print(
+            f"collection {r.collection}: {r.faces_done}/{r.faces_total} faces embedded with"
+            f" {m.id} (others from {', '.join(r.from_models)}): {state.replace('_', ' ')}"
+        )
+    if not answer.reembeddings:
+        print("every enrolled face is embedded with this model")
     return 0

@@ -22,7 +22,14 @@ COMPUTE_FLAGS = tuple(f.name for f in dataclasses.fields(ComputeConfig))
 WORKER_FLAGS = tuple(f.name for f in dataclasses.fields(WorkerConfig))
 
 FRONTEND_FLAGS = tuple(f.name for f in dataclasses.fields(FrontendConfig))
-WEIGHT_FLAGS = ("allow_untrained", "weights_path", "weights_url", "weights_sha256", "cache_dir")
+WEIGHT_FLAGS = (
+    "model",
+    "allow_untrained",
+    "weights_path",
+    "weights_url",
+    "weights_sha256",
+    "cache_dir",
+)
 SERVE_FRONTEND_FLAGS = tuple(f for f in FRONTEND_FLAGS if f != "grpc_target")
 
 
@@ -167,18 +174,21 @@ def _run_async(main: Coroutine[Any, Any, None]) -> int:
 
 
 def run_export_onnx(args: argparse.Namespace) -> int:
-    from facerec.compute.models import onnx_export, weights
+    from facerec.compute.models import onnx_export, registry
+    from facerec.compute.models.catalog import SFACE
     from facerec.compute.models.embedder import Embedder
 
     cfg = settings.load(ComputeConfig, args)
     try:
-        found = weights.resolve_for(cfg)
-    except WeightsError as exc:
+        choice = registry.choose(cfg)
+    except (WeightsError, ValueError) as exc:
         logging.getLogger("facerec").error("%s", exc)
         return 2
-    embedder = Embedder(found)
-    onnx_export.export(embedder, args.path)
-    print(f"wrote {args.path} (model {embedder.model_id})")
+    if choice.spec is SFACE:
+        onnx_export.export_sface(args.path, choice.path)
+    else:
+        onnx_export.export(Embedder(choice.path), args.path)
+    print(f"wrote {args.path} (model {choice.spec.id})")
     return 0
 
 

@@ -16,7 +16,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,18 +24,18 @@ from facerec.compute.dispatch.embed_batcher import EmbedBatcher
 from facerec.compute.dispatch.pipeline import Pipeline
 from facerec.compute.dispatch.session_registry import SessionRegistry
 from facerec.compute.dispatch.worker_session import (
-    EMBEDDING_DIM,
+    ActiveJob,
     Lease,
     Session,
     checked_vectors,
     load,
 )
-from facerec.compute.domain import Job
+from facerec.compute.domain import Job, JobKind
 from facerec.compute.store.interfaces import JobStore
 from facerec.compute.tasks import (
+    CropKind,
     DetectOutput,
     EmbedOutput,
-    FaceCrop,
     Task,
     TaskCancel,
     TaskError,
@@ -44,18 +43,12 @@ from facerec.compute.tasks import (
     TaskOutput,
 )
 
+# Every crop kind, so that an enrolled face can be embedded again by any model later.
+_ALL_CROPS = tuple(CropKind)
+
 log = logging.getLogger(__name__)
 
 OWNER_PREFIX = "coordinator/"
-
-
-@dataclass
-class _ActiveJob:
-    job: Job
-    faces: tuple[FaceCrop, ...] = ()
-    vectors: np.ndarray | None = None
-    pending: int = 0
-    found: int = 0
 
 
 class Dispatcher(SessionRegistry):
@@ -67,7 +60,9 @@ class Dispatcher(SessionRegistry):
         self.cfg = cfg
         self.jobs = jobs
         self.pipeline = pipeline
-        self.model_id = pipeline.model_id
+        self.model = pipeline.model
+        self.model_id = pipeline.model.id
+        self.keep_face_crops = cfg.keep_face_crops
         self.read_photo = read_photo
         self.lease_seconds = cfg.lease_seconds
         self.batcher = EmbedBatcher(cfg.max_batch_size, cfg.max_queue_delay_ms)
@@ -77,7 +72,7 @@ class Dispatcher(SessionRegistry):
         self._maybe_queued = True
         self._draining = False
         self._stopping = False
-        self._active: dict[str, _ActiveJob] = {}
+        self._active: dict[str, ActiveJob] = {}
         self._backlog: deque[Job] = deque()  # claimed, waiting for a DETECT slot
         self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
         self._renewed = 0.0
@@ -128,7 +123,8 @@ class Dispatcher(SessionRegistry):
             else:
                 if not isinstance(output, EmbedOutput):
                     raise TaskError("BAD_RESULT", "an EMBED task needs an embed result")
-                self._embedded(lease, checked_vectors(output.vectors, len(lease.items)))
+                vectors = checked_vectors(output.vectors, len(lease.items), self.model.dim)
+                self._embedded(lease, vectors)
         except TaskError as exc:
             log.warning("worker %s: %s", session.hello.worker_id, exc.message)
             session.done -= 1
@@ -164,11 +160,15 @@ class Dispatcher(SessionRegistry):
                         session.deliver(TaskCancel(lease.task.id))
             self._notify()
 
-    def _live(self, job_id: str, attempt: int) -> _ActiveJob | None:
+    def _live(self, job_id: str, attempt: int) -> ActiveJob | None:
         active = self._active.get(job_id)
         return active if active is not None and active.job.attempt == attempt else None
 
     def _detected(self, lease: Lease, output: DetectOutput) -> None:
+        if any(self.model.crop not in face.crops for face in output.faces):
+            raise TaskError(
+                "BAD_RESULT", f"a DETECT result lacks the {self.model.crop.name} crops asked for"
+            )
         ((job_id, attempt),) = lease.jobs.items()
         with self._cond:
             active = self._live(job_id, attempt)
@@ -183,13 +183,17 @@ class Dispatcher(SessionRegistry):
                 return
             active.faces = to_embed
             active.found = len(output.faces)
-            active.pending = len(to_embed)
-            active.vectors = np.zeros((len(to_embed), EMBEDDING_DIM), np.float32)
-            self.batcher.add(job_id, attempt, [face.crop for face in to_embed])
-            self._notify()
+            self._embed(active, [face.crops[self.model.crop] for face in to_embed])
+
+    def _embed(self, active: ActiveJob, crops: list[np.ndarray]) -> None:
+        """Under the lock: queues a job's crops for EMBED batches."""
+        active.pending = len(crops)
+        active.vectors = np.zeros((len(crops), self.model.dim), np.float32)
+        self.batcher.add(active.job.id, active.job.attempt, crops)
+        self._notify()
 
     def _embedded(self, lease: Lease, vectors: np.ndarray) -> None:
-        finished: list[_ActiveJob] = []
+        finished: list[ActiveJob] = []
         with self._cond:
             for item, vector in zip(lease.items, vectors, strict=True):
                 active = self._live(item.job_id, item.attempt)
@@ -204,7 +208,9 @@ class Dispatcher(SessionRegistry):
         for active in finished:
             assert active.vectors is not None
             try:
-                self.pipeline.finish(active.job, active.faces, active.vectors, active.found)
+                self.pipeline.finish(
+                    active.job, active.faces, active.vectors, active.found, active.face_ids
+                )
             except Exception as exc:
                 log.exception("finishing job %s failed", active.job.id)
                 self.pipeline.failed(
@@ -297,11 +303,26 @@ class Dispatcher(SessionRegistry):
         job = self.jobs.claim(self.owner, self.lease_seconds)
         if job is None:
             return False
+        if job.kind is JobKind.REEMBED:
+            return self._start_reembedding(job)
         with self._cond:
             self._maybe_queued = True
-            self._active[job.id] = _ActiveJob(job)
+            self._active[job.id] = ActiveJob(job)
             self._backlog.append(job)
         self.pipeline.events.publish(job)
+        return True
+
+    def _start_reembedding(self, job: Job) -> bool:
+        """A REEMBED job needs no DETECT: its crops come from the gallery."""
+        face_ids, crops = self.pipeline.stored_crops(job)
+        with self._cond:
+            self._maybe_queued = True
+            active = self._active[job.id] = ActiveJob(job, face_ids=face_ids)
+            if crops:
+                self._embed(active, crops)
+        if not crops:
+            self._forget(job.id, job.attempt)
+            self.pipeline.finish(job, (), np.zeros((0, self.model.dim), np.float32), 0)
         return True
 
     def _lease(self, session: Session, task: Task, jobs: dict[str, int], items=()) -> None:
@@ -335,8 +356,15 @@ class Dispatcher(SessionRegistry):
                 lease_expires_at=time.time() + self.lease_seconds,
                 photo=photo,
                 min_detection_score=job.spec.min_detection_score,
+                crop_kinds=self._crop_kinds(job),
             )
             self._lease(session, task, {job.id: job.attempt})
+
+    def _crop_kinds(self, job: Job) -> tuple[CropKind, ...]:
+        """The served model's crop; for an enrolment, every kind (kept with the face)."""
+        if job.kind is JobKind.ENROLL and self.keep_face_crops:
+            return (self.model.crop, *(k for k in _ALL_CROPS if k is not self.model.crop))
+        return (self.model.crop,)
 
     def _lease_embed(self, session: Session) -> None:
         items = self.batcher.take(session.max_batch)
@@ -346,6 +374,7 @@ class Dispatcher(SessionRegistry):
             attempt=1,
             kind=TaskKind.EMBED,
             lease_expires_at=time.time() + self.lease_seconds,
+            crop_kinds=(self.model.crop,),
             model_id=self.model_id,
             crops=np.stack([i.crop for i in items]),
         )

@@ -6,6 +6,7 @@ import numpy as np
 
 from facerec.compute.domain import AlertDraft, GalleryFace, Match
 from facerec.compute.errors import FailedPrecondition
+from facerec.compute.models.catalog import ModelSpec
 from facerec.compute.store.interfaces import GalleryStore
 from facerec.index import GalleryIndex
 
@@ -16,19 +17,35 @@ _FACES_PER_IDENTITY = 4
 class Matcher:
     """Best identities for each embedding; keeps the index in step with gallery changes."""
 
-    def __init__(self, gallery: GalleryStore, index: GalleryIndex) -> None:
+    def __init__(self, gallery: GalleryStore, index: GalleryIndex, served: ModelSpec) -> None:
         self.gallery = gallery
         self.index = index
+        self.served = served
 
     def check_model(self, collection: str, model_id: str) -> None:
-        """FAILED_PRECONDITION when a collection's faces were embedded by other models only."""
+        """FAILED_PRECONDITION when a collection's faces were embedded by other models only;
+        its message names the re-embedding that is under way, if any."""
         models = self.gallery.models_of(collection)
-        if models and model_id not in models:
-            raise FailedPrecondition(
-                f"collection {collection!r} holds faces embedded with {', '.join(sorted(models))};"
-                f" embeddings of {model_id!r} cannot be compared with them",
-                reason="MODEL_MISMATCH",
-            )
+        if not models or model_id in models:
+            return
+        held = ", ".join(sorted(models))
+        if model_id == self.served.id:
+            counts = [
+                c for c in self.gallery.face_counts(self.served.crop) if c.collection == collection
+            ]
+            if sum(c.with_crop for c in counts):
+                raise FailedPrecondition(
+                    f"collection {collection!r} holds faces embedded with {held}; they are being"
+                    f" re-embedded for {model_id} from their stored crops (0 of"
+                    f" {sum(c.faces for c in counts)} done): retry in a moment (GetModel shows"
+                    " the progress)",
+                    reason="REEMBEDDING",
+                )
+        raise FailedPrecondition(
+            f"collection {collection!r} holds faces embedded with {held};"
+            f" embeddings of {model_id!r} cannot be compared with them",
+            reason="MODEL_MISMATCH",
+        )
 
     def match(
         self,
@@ -64,10 +81,14 @@ class Matcher:
     def alerts(
         self, vectors: np.ndarray, model_id: str, boxes: list[tuple[float, float, float, float]]
     ) -> list[AlertDraft]:
-        """One draft per (face, watchlist) whose best identity reaches the watchlist's threshold."""
+        """One draft per (face, watchlist) whose best identity reaches the watchlist's threshold
+        (the served model's default where the watchlist sets none)."""
         drafts = []
         for watchlist in self.gallery.watchlists():
-            best = self.match(vectors, model_id, watchlist.name, 1, watchlist.alert_threshold)
+            threshold = watchlist.alert_threshold
+            if threshold is None:
+                threshold = self.served.alert_threshold
+            best = self.match(vectors, model_id, watchlist.name, 1, threshold)
             for index, found in enumerate(best):
                 if found:
                     m = found[0]

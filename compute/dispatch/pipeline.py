@@ -12,6 +12,8 @@ from facerec.compute.dispatch.events import JobEvents
 from facerec.compute.dispatch.matcher import Matcher
 from facerec.compute.domain import Alert, Face, Job, JobError, JobEventType, JobKind
 from facerec.compute.errors import NotFound
+from facerec.compute.models import photo
+from facerec.compute.models.catalog import ModelSpec
 from facerec.compute.store.interfaces import GalleryStore, JobStore
 from facerec.compute.store.spool import PhotoSpool
 from facerec.compute.tasks import FaceCrop, TaskError
@@ -36,10 +38,14 @@ class Pipeline:
     matcher: Matcher
     spool: PhotoSpool
     events: JobEvents
-    model_id: str
+    model: ModelSpec
     max_attempts: int
     retain_photos: bool
     on_alerts: Callable[[list[Alert]], None]
+
+    @property
+    def model_id(self) -> str:
+        return self.model.id
 
     def detected(self, job: Job, faces: tuple[FaceCrop, ...]) -> tuple[FaceCrop, ...] | None:
         """Stores a DETECT result; returns the faces to embed, or None when the job is over
@@ -61,15 +67,28 @@ class Pipeline:
             return None
         self.events.publish(recorded, JobEventType.FACES_DETECTED)
         if not faces:
-            self.finish(job, (), np.zeros((0, 512), np.float32), 0)
+            self.finish(job, (), np.zeros((0, self.model.dim), np.float32), 0)
             return None
         return faces
 
+    def stored_crops(self, job: Job) -> tuple[tuple[int, ...], list[np.ndarray]]:
+        """A REEMBED job's faces that still exist, and their stored crops for this model."""
+        stored = self.gallery.face_crops(list(job.spec.face_ids), self.model.crop)
+        ids = tuple(i for i in job.spec.face_ids if i in stored)
+        return ids, [photo.crop_from_png(stored[i]) for i in ids]
+
     def finish(
-        self, job: Job, faces: tuple[FaceCrop, ...], vectors: np.ndarray, found: int
+        self,
+        job: Job,
+        faces: tuple[FaceCrop, ...],
+        vectors: np.ndarray,
+        found: int,
+        face_ids: tuple[int, ...] = (),
     ) -> None:
-        """Matches (or enrols) the embedded faces and ends the job SUCCEEDED."""
-        if job.kind is JobKind.ENROLL:
+        """Matches (enrols, re-embeds) the embedded faces and ends the job SUCCEEDED."""
+        if job.kind is JobKind.REEMBED:
+            done = self._reembed(job, face_ids, vectors)
+        elif job.kind is JobKind.ENROLL:
             done = self._enroll(job, faces[0], vectors[0], found)
         else:
             done = self._recognize(job, faces, vectors)
@@ -104,7 +123,7 @@ class Pipeline:
 
     def release_photo(self, job: Job) -> None:
         """Deletes a finished job's photo unless retention is on or another job needs it."""
-        if self.retain_photos or not job.state.terminal:
+        if self.retain_photos or not job.state.terminal or not job.image.sha256:
             return
         with self.spool.lock:
             if not self.jobs.photo_in_use(job.image.sha256):
@@ -128,9 +147,10 @@ class Pipeline:
         return finished
 
     def _enroll(self, job: Job, crop: FaceCrop, vector: np.ndarray, found: int) -> Job | None:
+        crops = {kind: photo.crop_to_png(pixels) for kind, pixels in crop.crops.items()}
         try:
             done = self.jobs.succeed_enrollment(
-                job.id, job.attempt, _face(crop), self.model_id, vector, found
+                job.id, job.attempt, _face(crop), self.model_id, vector, found, crops
             )
         except NotFound as exc:
             self.failed(job, TaskError("IDENTITY_DELETED", exc.message, True))
@@ -139,4 +159,16 @@ class Pipeline:
             return None
         finished, added = done
         self.matcher.added(added, np.asarray(vector))
+        return finished
+
+    def _reembed(self, job: Job, face_ids: tuple[int, ...], vectors: np.ndarray) -> Job | None:
+        done = self.jobs.succeed_reembedding(job.id, job.attempt, face_ids, self.model_id, vectors)
+        if done is None:
+            return None
+        finished, moved = done
+        self.matcher.removed([old for old, _ in moved])
+        row = {face_id: i for i, face_id in enumerate(face_ids)}
+        for _, new in moved:
+            self.matcher.added(new, vectors[row[new.id]])
+        log.info("job %s re-embedded %d faces with %s", job.id, len(moved), self.model_id)
         return finished

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from facerec.compute.dispatch.embed_batcher import MAX_BATCH, EmbedItem
+from facerec.compute.domain import Job
 from facerec.compute.errors import FailedPrecondition, InvalidArgument
 from facerec.compute.tasks import (
     DETECT_MTCNN,
     EMBED_PREFIX,
     Drained,
+    FaceCrop,
     Task,
     TaskCancel,
     TaskError,
@@ -21,7 +23,6 @@ from facerec.compute.tasks import (
 )
 
 MAX_TASKS = 64
-EMBEDDING_DIM = 512
 
 Deliver = Callable[[Task | TaskCancel | Drained], None]
 
@@ -100,13 +101,24 @@ def load(session: Session) -> float:
     return len(session.held) / session.hello.max_tasks
 
 
-def checked_vectors(vectors: np.ndarray, n: int) -> np.ndarray:
+def checked_vectors(vectors: np.ndarray, n: int, dim: int) -> np.ndarray:
+    """`n` embeddings of `dim` floats, L2-normalised; TaskError BAD_RESULT otherwise."""
     vectors = np.asarray(vectors, dtype=np.float32)
-    if vectors.shape != (n, EMBEDDING_DIM):
-        raise TaskError(
-            "BAD_RESULT", f"expected {n} embeddings of {EMBEDDING_DIM}, got {vectors.shape}"
-        )
+    if vectors.shape != (n, dim):
+        raise TaskError("BAD_RESULT", f"expected {n} embeddings of {dim}, got {vectors.shape}")
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     if not np.all(np.isfinite(norms)) or np.any(norms < 1e-6):
         raise TaskError("BAD_RESULT", "embeddings must be finite and non-zero")
     return vectors / norms
+
+
+@dataclass
+class ActiveJob:
+    """A claimed job in memory: its faces and the embeddings that came back so far."""
+
+    job: Job
+    faces: tuple[FaceCrop, ...] = ()
+    face_ids: tuple[int, ...] = ()  # REEMBED: the gallery faces being embedded again
+    vectors: np.ndarray | None = None
+    pending: int = 0
+    found: int = 0

@@ -9,7 +9,8 @@ import torch
 from facenet_pytorch import MTCNN
 from PIL import Image
 
-from facerec.compute.tasks import CROP_SIZE
+from facerec.compute.models.align import arcface_crop
+from facerec.compute.tasks import CROP_SIZE, CropKind
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,19 @@ class Detector:
             faces = self.mtcnn.extract(img, boxes, None)
         return faces.reshape(len(detections), 3, CROP_SIZE, CROP_SIZE)
 
-    def crop_images(self, img: Image.Image, detections: list[Detection]) -> np.ndarray:
-        """The same crops as 8-bit RGB (n, 160, 160, 3), as they travel to EMBED workers.
+    def crop_images(
+        self, img: Image.Image, detections: list[Detection], kind: CropKind = CropKind.BOX_160
+    ) -> np.ndarray:
+        """The faces cut as `kind` says, 8-bit RGB (n, size, size, 3), as they travel to EMBED
+        workers. ARCFACE_112 crops are aligned from the full photo by the landmarks.
 
-        Lossless: MTCNN cuts and resizes PIL images in 8 bits before standardising.
+        BOX_160 is lossless: MTCNN cuts and resizes PIL images in 8 bits before standardising.
         """
+        if kind is CropKind.ARCFACE_112:
+            if not detections:
+                return np.zeros((0, kind.size, kind.size, 3), np.uint8)
+            pixels = np.asarray(img)
+            return np.stack([arcface_crop(pixels, np.array(d.landmarks)) for d in detections])
         crops = self.crops(img, detections).numpy()
         pixels = np.rint(crops * 128.0 + 127.5).clip(0, 255).astype(np.uint8)
         return pixels.transpose(0, 2, 3, 1).copy()

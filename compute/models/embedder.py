@@ -10,13 +10,15 @@ import torch
 from facenet_pytorch import InceptionResnetV1
 
 from facerec.compute.errors import WeightsError
+from facerec.compute.models.catalog import FACENET, UNTRAINED
+from facerec.compute.tasks import standardise
 
 log = logging.getLogger(__name__)
 
-MODEL_ID = "facenet-vggface2"
-UNTRAINED_MODEL_ID = "facenet-untrained"
+MODEL_ID = FACENET.id
+UNTRAINED_MODEL_ID = UNTRAINED.id
 UNTRAINED_SEED = 20180402
-EMBEDDING_DIM = 512
+EMBEDDING_DIM = FACENET.dim
 _VGGFACE2_CLASSES = 8631
 
 
@@ -61,7 +63,8 @@ class Embedder:
     def __init__(self, weights: Path | None, device: str = "cpu") -> None:
         self.device = check_device(device)
         self.untrained = weights is None
-        self.model_id = model_id_for(weights)
+        self.spec = UNTRAINED if weights is None else FACENET
+        self.model_id = self.spec.id
         if weights is None:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(UNTRAINED_SEED)
@@ -78,6 +81,10 @@ class Embedder:
                 ) from None
         self.model = model.eval().to(self.device)
         log.info("embedder %s on %s", self.model_id, self.device)
+
+    def embed_crops(self, crops: np.ndarray) -> np.ndarray:
+        """Embeddings (n, 512) float32 of (n, 160, 160, 3) uint8 RGB box crops."""
+        return self.embed(torch.from_numpy(standardise(crops)))
 
     def embed(self, crops: torch.Tensor) -> np.ndarray:
         """Embeddings (n, 512) float32 of standardised 160x160 crops."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import mmap
 import struct
 import warnings
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from facerec.compute.errors import InvalidArgument
@@ -137,6 +139,19 @@ def _corrupt(exc: Exception) -> InvalidArgument:
         f"the photo is truncated or corrupt and cannot be decoded ({exc})",
         reason="PHOTO_CORRUPT",
     )
+
+
+def crop_to_png(crop: np.ndarray) -> bytes:
+    """A (size, size, 3) uint8 RGB face crop as a PNG file (lossless, as it is stored)."""
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(crop), "RGB").save(out, "PNG", compress_level=6)
+    return out.getvalue()
+
+
+def crop_from_png(data: bytes) -> np.ndarray:
+    """A stored face crop back as (size, size, 3) uint8 RGB."""
+    with Image.open(io.BytesIO(data)) as img:
+        return np.asarray(img.convert("RGB"))
 
 
 def load_rgb(path: Path | BinaryIO) -> Image.Image:

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Protocol
 
-from facerec.compute.errors import WeightsError
+from facerec.compute.errors import WeightsError, WeightsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +89,10 @@ def resolve(
     if allow_untrained:
         log.warning("no embedder weights (%s); running UNTRAINED: matches are meaningless", problem)
         return None
-    raise WeightsError(
+    raise WeightsUnavailable(
         f"the FaceNet vggface2 weights are not available ({problem}). Put {WEIGHTS_FILE}"
-        f" in {cache_dir}, or pass --weights-path / FACEREC_WEIGHTS_PATH, or run with"
-        " --allow-untrained for a demo without meaningful matches"
+        f" in {cache_dir}, or pass --weights-path / FACEREC_WEIGHTS_PATH, or serve --model"
+        " sface, which needs no download"
     )
 
 

@@ -20,7 +20,9 @@ def spec_to_json(spec: JobSpec) -> str:
 
 
 def spec_from_json(text: str) -> JobSpec:
-    return JobSpec(**json.loads(text))
+    fields = json.loads(text)
+    fields["face_ids"] = tuple(fields.get("face_ids", ()))
+    return JobSpec(**fields)
 
 
 def image_to_json(image: ImageInfo) -> str:

@@ -7,13 +7,12 @@ longer holds the job changes nothing and returns None.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
 
 from facerec.compute.domain import (
-    DEFAULT_ALERT_THRESHOLD,
     Alert,
     AlertDraft,
     Collection,
@@ -21,6 +20,7 @@ from facerec.compute.domain import (
     DeliveryAttempt,
     DeliveryState,
     Face,
+    FaceCount,
     GalleryFace,
     Identity,
     ImageInfo,
@@ -30,6 +30,7 @@ from facerec.compute.domain import (
     JobSpec,
     JobState,
 )
+from facerec.compute.tasks import CropKind
 
 JobCursor = tuple[float, str]
 IdentityCursor = tuple[str, str]
@@ -99,9 +100,27 @@ class JobStore(Protocol):
         model_id: str,
         embedding: np.ndarray,
         faces_found: int,
+        crops: Mapping[CropKind, bytes] | None = None,
     ) -> tuple[Job, GalleryFace] | None:
-        """Ends an enrolment job SUCCEEDED and adds its face to the gallery in the same
-        transaction. NotFound (and nothing changes) when the identity was deleted."""
+        """Ends an enrolment job SUCCEEDED and adds its face, with its PNG `crops`, to the
+        gallery in the same transaction. NotFound (and nothing changes) when the identity
+        was deleted."""
+        ...
+
+    def succeed_reembedding(
+        self,
+        job_id: str,
+        attempt: int,
+        face_ids: tuple[int, ...],
+        model_id: str,
+        vectors: np.ndarray,
+    ) -> tuple[Job, list[tuple[GalleryFace, GalleryFace]]] | None:
+        """Ends a REEMBED job SUCCEEDED and gives its faces (those still enrolled) the new
+        `model_id` vectors in the same transaction; returns each face before and after."""
+        ...
+
+    def active(self, kind: JobKind) -> list[Job]:
+        """Queued and running jobs of one kind, oldest first."""
         ...
 
     def fail(self, job_id: str, attempt: int, error: JobError) -> Job | None:
@@ -139,11 +158,12 @@ class GalleryStore(Protocol):
         name: str,
         description: str = "",
         alert_on_match: bool = False,
-        alert_threshold: float = DEFAULT_ALERT_THRESHOLD,
+        alert_threshold: float | None = None,
         webhooks: tuple[tuple[str, str], ...] = (),
     ) -> Collection:
         """Creates a collection (a watchlist with `alert_on_match`, POSTing its alerts to
-        `webhooks`, (url, secret) pairs). InvalidArgument, AlreadyExists."""
+        `webhooks`, (url, secret) pairs; `alert_threshold` None: the served model's
+        default). InvalidArgument, AlreadyExists."""
         ...
 
     def get_collection(self, name: str) -> Collection:
@@ -183,6 +203,23 @@ class GalleryStore(Protocol):
 
     def delete_face(self, face_id: int) -> GalleryFace:
         """Deletes one enrolled face; NotFound."""
+        ...
+
+    def purge(self) -> None:
+        """After a deletion: leaves no copy of the deleted rows in the store's own files."""
+        ...
+
+    def face_crops(self, face_ids: list[int], kind: CropKind) -> dict[int, bytes]:
+        """face id -> stored PNG crop of `kind`, for those of `face_ids` that have one."""
+        ...
+
+    def to_reembed(self, model_id: str, kind: CropKind) -> dict[str, list[int]]:
+        """collection -> ids (ascending) of faces embedded by models other than `model_id`
+        that have a stored crop of `kind`."""
+        ...
+
+    def face_counts(self, kind: CropKind) -> list[FaceCount]:
+        """Faces per (collection, model id), with how many have a stored crop of `kind`."""
         ...
 
     def vectors(self, collection: str, model_id: str) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ import torch
 
 from facerec.compute.config import ComputeConfig
 from facerec.compute.models.detector import Detector
-from facerec.compute.models.embedder import Embedder
+from facerec.compute.models.registry import FaceEmbedder
 from facerec.compute.tasks import (
     Drained,
     Task,
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 class LocalWorker:
     """`cfg.workers` threads, each with its own MTCNN, sharing one embedder."""
 
-    def __init__(self, cfg: ComputeConfig, dispatcher: TaskSource, embedder: Embedder) -> None:
+    def __init__(self, cfg: ComputeConfig, dispatcher: TaskSource, embedder: FaceEmbedder) -> None:
         self.cfg = cfg
         self.dispatcher = dispatcher
         self.embedder = embedder
@@ -50,7 +50,8 @@ class LocalWorker:
             worker_id=f"local/{os.getpid()}",
             capabilities=runners[0].capabilities,
             max_tasks=self.cfg.workers,
-            runtime=f"in-process, torch {torch.__version__}, {self.cfg.device}",
+            runtime=f"in-process, torch {torch.__version__}, {self.cfg.device},"
+            f" embedder on {self.embedder.spec.runtime}",
         )
         self._session = session = self.dispatcher.connect(hello, self._deliver)
         for n, runner in enumerate(runners):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import platform
@@ -15,9 +16,9 @@ import grpc
 import torch
 
 from facerec.compute.config import WorkerConfig
-from facerec.compute.models import weights
+from facerec.compute.models import registry
 from facerec.compute.models.detector import Detector
-from facerec.compute.models.embedder import Embedder, check_device, model_id_for
+from facerec.compute.models.embedder import check_device
 from facerec.compute.tasks import DETECT_MTCNN, EMBED_PREFIX, Task, TaskError, WorkerHello
 from facerec.compute.worker import task_convert
 from facerec.compute.worker.task_runner import TaskRunner
@@ -60,12 +61,8 @@ def build_runners(cfg: WorkerConfig) -> list[TaskRunner]:
     detects, model = parse_capabilities(cfg.capabilities)
     embedder = None
     if model is not None:
-        found = weights.resolve_for(cfg)
-        if model and model != model_id_for(found):
-            raise ValueError(
-                f"embed:{model} was asked for, but these weights serve embed:{model_id_for(found)}"
-            )
-        embedder = Embedder(found, cfg.device)
+        choice = registry.choose(dataclasses.replace(cfg, model=model or cfg.model))
+        embedder = registry.load(choice, cfg.device, cfg.torch_threads)
     return [
         TaskRunner(Detector(cfg.device) if detects else None, embedder)
         for _ in range(max(1, cfg.max_tasks))

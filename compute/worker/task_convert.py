@@ -6,8 +6,7 @@ import numpy as np
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from facerec.compute.tasks import (
-    CROP_BYTES,
-    CROP_SIZE,
+    CropKind,
     DetectOutput,
     EmbedOutput,
     FaceCrop,
@@ -56,17 +55,35 @@ def hello_from_pb(msg: pb.WorkerHello, peer: str) -> WorkerHello:
     )
 
 
-def _crop_to_pb(crop: np.ndarray) -> pb.Crop:
-    return pb.Crop(width=CROP_SIZE, height=CROP_SIZE, rgb=np.ascontiguousarray(crop).tobytes())
+def crop_kind(value: int) -> CropKind:
+    """A `facerec.v1.CropKind` number as a CropKind (unset: BOX_160); ValueError if unknown."""
+    if value == 0:
+        return CropKind.BOX_160
+    try:
+        return CropKind(value)
+    except ValueError:
+        raise ValueError(f"unknown crop kind {value}") from None
 
 
-def _crop_from_pb(msg: pb.Crop) -> np.ndarray:
-    if msg.width != CROP_SIZE or msg.height != CROP_SIZE or len(msg.rgb) != CROP_BYTES:
+def _crop_to_pb(kind: CropKind, crop: np.ndarray) -> pb.Crop:
+    return pb.Crop(
+        width=kind.size, height=kind.size, rgb=np.ascontiguousarray(crop).tobytes(), kind=kind
+    )
+
+
+def _crop_from_pb(msg: pb.Crop) -> tuple[CropKind, np.ndarray]:
+    kind = crop_kind(msg.kind)
+    size = kind.size
+    if msg.width != size or msg.height != size or len(msg.rgb) != size * size * 3:
         raise ValueError(
-            f"crops must be 160x160 RGB ({CROP_BYTES} bytes), not {msg.width}x{msg.height}"
-            f" with {len(msg.rgb)} bytes"
+            f"{kind.name} crops must be {size}x{size} RGB ({size * size * 3} bytes), not"
+            f" {msg.width}x{msg.height} with {len(msg.rgb)} bytes"
         )
-    return np.frombuffer(msg.rgb, dtype=np.uint8).reshape(CROP_SIZE, CROP_SIZE, 3)
+    return kind, np.frombuffer(msg.rgb, dtype=np.uint8).reshape(size, size, 3)
+
+
+def _face_crops(msg: pb.FaceCrop) -> dict[CropKind, np.ndarray]:
+    return dict(_crop_from_pb(c) for c in (msg.crop, *msg.more_crops))
 
 
 def item_to_pb(item: Task | TaskCancel) -> pb.WorkResponse:
@@ -82,9 +99,11 @@ def item_to_pb(item: Task | TaskCancel) -> pb.WorkResponse:
     if item.kind is TaskKind.DETECT:
         task.detect.photo = item.photo
         task.detect.min_detection_score = item.min_detection_score
+        task.detect.crop_kinds.extend(item.crop_kinds)
     else:
         task.embed.model_id = item.model_id
-        task.embed.crops.extend(_crop_to_pb(c) for c in item.crops)
+        kind = item.crop_kinds[0]
+        task.embed.crops.extend(_crop_to_pb(kind, c) for c in item.crops)
     return pb.WorkResponse(task=task)
 
 
@@ -98,21 +117,32 @@ def task_from_pb(msg: pb.Task) -> Task:
             _seconds(msg.lease_expires_at),
             photo=msg.detect.photo,
             min_detection_score=msg.detect.min_detection_score,
+            crop_kinds=tuple(crop_kind(k) for k in msg.detect.crop_kinds) or (CropKind.BOX_160,),
         )
     crops = [_crop_from_pb(c) for c in msg.embed.crops]
+    kinds = {k for k, _ in crops}
+    if len(kinds) > 1:
+        raise ValueError("the crops of one EMBED task must all be of one kind")
+    crop = kinds.pop() if kinds else CropKind.BOX_160
     return Task(
         msg.task_id,
         msg.attempt,
         kind,
         _seconds(msg.lease_expires_at),
+        crop_kinds=(crop,),
         model_id=msg.embed.model_id,
-        crops=np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8),
+        crops=(
+            np.stack([c for _, c in crops])
+            if crops
+            else np.zeros((0, crop.size, crop.size, 3), np.uint8)
+        ),
     )
 
 
 def result_to_pb(task: Task, output: TaskOutput) -> pb.WorkRequest:
     result = pb.TaskResult(task_id=task.id, attempt=task.attempt)
     if isinstance(output, DetectOutput):
+        kinds = task.crop_kinds
         result.detect.SetInParent()
         for f in output.faces:
             result.detect.faces.append(
@@ -120,7 +150,8 @@ def result_to_pb(task: Task, output: TaskOutput) -> pb.WorkRequest:
                     box=job_pb2.Box(x1=f.box[0], y1=f.box[1], x2=f.box[2], y2=f.box[3]),
                     score=f.score,
                     landmarks=[job_pb2.Point(x=x, y=y) for x, y in f.landmarks],
-                    crop=_crop_to_pb(f.crop),
+                    crop=_crop_to_pb(kinds[0], f.crops[kinds[0]]),
+                    more_crops=[_crop_to_pb(k, f.crops[k]) for k in kinds[1:]],
                 )
             )
     else:
@@ -139,7 +170,7 @@ def output_from_pb(msg: pb.TaskResult) -> TaskOutput:
                     box=(f.box.x1, f.box.y1, f.box.x2, f.box.y2),
                     score=f.score,
                     landmarks=tuple((p.x, p.y) for p in f.landmarks),
-                    crop=_crop_from_pb(f.crop),
+                    crops=_face_crops(f),
                 )
                 for f in msg.detect.faces
             )

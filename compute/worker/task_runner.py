@@ -7,13 +7,11 @@ import logging
 import traceback
 
 import numpy as np
-import torch
 
 from facerec.compute.models import photo
 from facerec.compute.models.detector import Detector
-from facerec.compute.models.embedder import Embedder
+from facerec.compute.models.registry import FaceEmbedder
 from facerec.compute.tasks import (
-    CROP_SIZE,
     DETECT_MTCNN,
     EMBED_PREFIX,
     DetectOutput,
@@ -23,7 +21,6 @@ from facerec.compute.tasks import (
     TaskError,
     TaskKind,
     TaskOutput,
-    standardise,
 )
 
 log = logging.getLogger(__name__)
@@ -36,7 +33,7 @@ class TaskRunner:
     one embedder).
     """
 
-    def __init__(self, detector: Detector | None, embedder: Embedder | None) -> None:
+    def __init__(self, detector: Detector | None, embedder: FaceEmbedder | None) -> None:
         self.detector = detector
         self.embedder = embedder
 
@@ -75,24 +72,28 @@ class TaskRunner:
                 "PHOTO_UNREADABLE", f"the photo cannot be decoded: {exc}", permanent=True
             ) from None
         found = [d for d in detector.detect(img) if d.score >= task.min_detection_score]
-        crops = detector.crop_images(img, found)
+        crops = {kind: detector.crop_images(img, found, kind) for kind in task.crop_kinds}
         return DetectOutput(
             tuple(
-                FaceCrop(d.box, d.score, d.landmarks, crop)
-                for d, crop in zip(found, crops, strict=True)
+                FaceCrop(d.box, d.score, d.landmarks, {k: c[i] for k, c in crops.items()})
+                for i, d in enumerate(found)
             )
         )
 
-    def _embed(self, embedder: Embedder, task: Task) -> EmbedOutput:
+    def _embed(self, embedder: FaceEmbedder, task: Task) -> EmbedOutput:
         if task.model_id != embedder.model_id:
             raise TaskError(
                 "MODEL_MISMATCH",
                 f"asked for {task.model_id!r} but this worker serves {embedder.model_id!r}",
                 permanent=True,
             )
-        if task.crops.shape[1:] != (CROP_SIZE, CROP_SIZE, 3):
+        size = embedder.spec.crop.size
+        if task.crops.shape[1:] != (size, size, 3):
             raise TaskError(
-                "BAD_CROPS", f"crops must be (n, 160, 160, 3), not {task.crops.shape}", True
+                "BAD_CROPS",
+                f"{embedder.model_id} needs crops of (n, {size}, {size}, 3), not"
+                f" {task.crops.shape}",
+                True,
             )
-        vectors = embedder.embed(torch.from_numpy(standardise(task.crops)))
+        vectors = embedder.embed_crops(task.crops)
         return EmbedOutput(np.asarray(vectors, dtype=np.float32))

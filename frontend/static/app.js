@@ -22,6 +22,19 @@ async function loadCollections() {
   } catch (e) { /* compute unreachable: the page still works without the list */ }
 }
 
+async function loadModel() {
+  const line = document.getElementById("model");
+  try {
+    const resp = await fetch("/api/v1/model");
+    if (!resp.ok) { line.textContent = "Model: unknown (compute unreachable)"; return; }
+    const { model, reembeddings } = await resp.json();
+    let text = `Model: ${model.id} (${model.embedding_dim}-d, ${model.trained ? "trained" : "untrained"}; match threshold ${model.default_min_similarity})`;
+    for (const r of reembeddings) text += `; ${r.collection}: ${r.faces_done}/${r.faces_total} faces re-embedded`;
+    line.textContent = text;
+    if (!model.trained) document.getElementById("untrained").hidden = false;
+  } catch (e) { line.textContent = "Model: unknown (compute unreachable)"; }
+}
+
 function drawFaces(canvas, image, job) {
   const scale = Math.min(240 / image.naturalWidth, 240 / image.naturalHeight, 1);
   canvas.width = Math.round(image.naturalWidth * scale);
@@ -167,4 +180,5 @@ async function followAlerts() {
 }
 
 loadCollections();
+loadModel();
 followAlerts();

@@ -1,4 +1,4 @@
-// FaceNet as exported by `facerec export-onnx`, run with onnxruntime-node.
+// An embedder exported by `facerec export-onnx` (FaceNet or SFace), run with onnxruntime-node.
 import { readFileSync } from "node:fs";
 import ort from "onnxruntime-node";
 
@@ -53,27 +53,37 @@ export function onnxMetadata(buf) {
   return meta;
 }
 
-/** uint8 RGB 160x160 crops (Buffers) as FaceNet's input: float32 NCHW, (pixel - 127.5) / 128. */
-export function standardise(crops) {
-  const plane = CROP_SIZE * CROP_SIZE;
+/**
+ * uint8 RGB size x size crops (Buffers) as a model's float32 NCHW input: "standardised"
+ * is FaceNet's (pixel - 127.5) / 128, "raw" is 0..255 (SFace normalises inside its graph).
+ */
+export function toInput(crops, size = CROP_SIZE, scale = "standardised") {
+  const plane = size * size;
+  const bytes = plane * 3;
+  const [sub, div] = scale === "raw" ? [0, 1] : [127.5, 128];
   const out = new Float32Array(crops.length * 3 * plane);
   crops.forEach((rgb, n) => {
-    if (rgb.length !== CROP_BYTES) throw new Error(`a crop must be ${CROP_BYTES} bytes, not ${rgb.length}`);
+    if (rgb.length !== bytes) throw new Error(`a crop must be ${bytes} bytes, not ${rgb.length}`);
     const base = n * 3 * plane;
     for (let i = 0; i < plane; i++) {
-      out[base + i] = (rgb[3 * i] - 127.5) / 128;
-      out[base + plane + i] = (rgb[3 * i + 1] - 127.5) / 128;
-      out[base + 2 * plane + i] = (rgb[3 * i + 2] - 127.5) / 128;
+      out[base + i] = (rgb[3 * i] - sub) / div;
+      out[base + plane + i] = (rgb[3 * i + 1] - sub) / div;
+      out[base + 2 * plane + i] = (rgb[3 * i + 2] - sub) / div;
     }
   });
   return out;
 }
 
-/** Splits (n * 512) floats into n L2-normalised arrays. */
-export function normalisedRows(data, n) {
+/** uint8 RGB 160x160 crops (Buffers) as FaceNet's input: float32 NCHW, (pixel - 127.5) / 128. */
+export function standardise(crops) {
+  return toInput(crops, CROP_SIZE, "standardised");
+}
+
+/** Splits (n * dim) floats into n L2-normalised arrays. */
+export function normalisedRows(data, n, dim = EMBEDDING_DIM) {
   const rows = [];
   for (let r = 0; r < n; r++) {
-    const row = Array.from(data.subarray(r * EMBEDDING_DIM, (r + 1) * EMBEDDING_DIM));
+    const row = Array.from(data.subarray(r * dim, (r + 1) * dim));
     const norm = Math.hypot(...row) || 1;
     rows.push(row.map((v) => v / norm));
   }
@@ -81,24 +91,35 @@ export function normalisedRows(data, n) {
 }
 
 export class OnnxEmbedder {
-  constructor(session, modelId) {
+  constructor(session, modelId, { cropSize = CROP_SIZE, dim = EMBEDDING_DIM, scale = "standardised" } = {}) {
     this.session = session;
     this.modelId = modelId;
+    this.cropSize = cropSize;
+    this.dim = dim;
+    this.scale = scale;
   }
 
-  /** Loads an exported model; its model id comes from the file's metadata. */
+  /**
+   * Loads a model written by `facerec export-onnx`; its model id, crop size, embedding size
+   * and input scale come from the file's metadata (FaceNet's when a field is absent).
+   */
   static async load(path) {
     const meta = onnxMetadata(readFileSync(path));
     const modelId = meta.facerec_model_id;
     if (!modelId) throw new Error(`${path} has no facerec_model_id: export it with \`facerec export-onnx\``);
     const session = await ort.InferenceSession.create(path, { executionProviders: ["cpu"] });
-    return new OnnxEmbedder(session, modelId);
+    return new OnnxEmbedder(session, modelId, {
+      cropSize: Number(meta.facerec_crop_size ?? CROP_SIZE),
+      dim: Number(meta.facerec_embedding_dim ?? EMBEDDING_DIM),
+      scale: meta.facerec_input_scale ?? "standardised",
+    });
   }
 
-  /** Embeddings (arrays of 512 numbers, length 1) of uint8 RGB crops. */
+  /** Embeddings (arrays of `dim` numbers, length 1) of uint8 RGB crops. */
   async embed(crops) {
-    const input = new ort.Tensor("float32", standardise(crops), [crops.length, 3, CROP_SIZE, CROP_SIZE]);
-    const { embeddings } = await this.session.run({ crops: input });
-    return normalisedRows(embeddings.data, crops.length);
+    const size = this.cropSize;
+    const input = new ort.Tensor("float32", toInput(crops, size, this.scale), [crops.length, 3, size, size]);
+    const output = await this.session.run({ [this.session.inputNames[0]]: input });
+    return normalisedRows(output[this.session.outputNames[0]].data, crops.length, this.dim);
   }
 }

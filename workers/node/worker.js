@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A facerec EMBED worker: connects to a coordinator's WorkerService and embeds face crops with
-// FaceNet exported to ONNX. Usage:
-//   node worker.js --coordinator HOST:PORT --model facenet.onnx [--worker-id ID] [--max-batch-size N]
+// the model `facerec export-onnx` wrote (FaceNet or SFace). Usage:
+//   node worker.js --coordinator HOST:PORT --model model.onnx [--worker-id ID] [--max-batch-size N]
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -116,7 +116,7 @@ async function main() {
     "max-batch-size": { type: "string", default: "0" },
   } });
   if (!values.model) {
-    console.error("usage: worker.js --coordinator HOST:PORT --model facenet.onnx [--worker-id ID] [--max-batch-size N]");
+    console.error("usage: worker.js --coordinator HOST:PORT --model model.onnx [--worker-id ID] [--max-batch-size N]");
     process.exit(2);
   }
   const embedder = await OnnxEmbedder.load(values.model);

@@ -2,7 +2,7 @@
 // coordinator with a real exported model.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CROP_BYTES, normalisedRows, onnxMetadata, standardise } from "./embedder.js";
+import { CROP_BYTES, normalisedRows, onnxMetadata, standardise, toInput } from "./embedder.js";
 import { answer, backoffMs } from "./worker.js";
 
 function varint(n) {
@@ -42,6 +42,18 @@ test("standardise lays out NCHW floats as (pixel - 127.5) / 128", () => {
   assert.throws(() => standardise([Buffer.alloc(10)]), /must be 76800 bytes/);
 });
 
+test("toInput keeps raw pixels for SFace's 112x112 crops", () => {
+  const crop = Buffer.alloc(112 * 112 * 3);
+  crop[0] = 200; // R of pixel 0
+  crop[3 * 7 + 2] = 9; // B of pixel 7
+  const out = toInput([crop], 112, "raw");
+  const plane = 112 * 112;
+  assert.equal(out.length, 3 * plane);
+  assert.equal(out[0], 200);
+  assert.equal(out[2 * plane + 7], 9);
+  assert.throws(() => toInput([Buffer.alloc(CROP_BYTES)], 112, "raw"), /must be 37632 bytes/);
+});
+
 test("normalisedRows splits and L2-normalises", () => {
   const data = new Float32Array(1024);
   data[0] = 3; data[1] = 4; data[512] = -2;
@@ -49,6 +61,8 @@ test("normalisedRows splits and L2-normalises", () => {
   assert.equal(a.length, 512);
   assert.ok(Math.abs(a[0] - 0.6) < 1e-6 && Math.abs(a[1] - 0.8) < 1e-6);
   assert.equal(b[0], -1);
+  const [c] = normalisedRows(new Float32Array([0, 5, 0, 0]), 1, 4);
+  assert.deepEqual(c, [0, 1, 0, 0]);
 });
 
 test("backoff doubles from half a second up to the cap, with jitter", () => {

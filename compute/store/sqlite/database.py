@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -77,6 +80,15 @@ CREATE TABLE IF NOT EXISTS faces (
 CREATE INDEX IF NOT EXISTS faces_identity ON faces (identity_id);
 CREATE INDEX IF NOT EXISTS faces_collection_model ON faces (collection, model_id, id);
 
+-- Each enrolled face's crops (PNG), one per crop kind: biometric data, deleted with the
+-- face, kept so that another model can embed the face again.
+CREATE TABLE IF NOT EXISTS face_crops (
+    face_id INTEGER NOT NULL REFERENCES faces (id) ON DELETE CASCADE,
+    kind INTEGER NOT NULL,
+    png BLOB NOT NULL,
+    PRIMARY KEY (face_id, kind)
+);
+
 CREATE TABLE IF NOT EXISTS webhooks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     collection TEXT NOT NULL REFERENCES collections (name) ON DELETE CASCADE,
@@ -115,6 +127,8 @@ CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries (alert_id);
 MIGRATIONS = (
     ("collections", "alert_on_match", "INTEGER NOT NULL DEFAULT 0"),
     ("collections", "alert_threshold", "REAL NOT NULL DEFAULT 0.8"),
+    # 1: alert_threshold is unset and the served model's default applies.
+    ("collections", "model_threshold", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 
@@ -148,6 +162,9 @@ class Database:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            # Deleted rows (faces, crops: biometric data) are overwritten with zeros, not left
+            # in free pages.
+            conn.execute("PRAGMA secure_delete=ON")
             conn.execute("PRAGMA busy_timeout=30000")
             self._local.conn = conn
         return conn
@@ -164,6 +181,14 @@ class Database:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    def checkpoint(self) -> None:
+        """Copies the WAL into the database and empties it, so that the old versions of
+        deleted rows it held are gone from disk too."""
+        with self._write_lock:
+            busy, _, _ = self.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log.warning("WAL checkpoint incomplete: a reader held it; the next one retries")
 
     def read(self) -> sqlite3.Connection:
         """A connection for single-statement reads (autocommit)."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import time
+from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 
 from facerec.compute.domain import (
-    DEFAULT_ALERT_THRESHOLD,
     Collection,
+    FaceCount,
     GalleryFace,
     Identity,
     Webhook,
@@ -24,6 +26,7 @@ from facerec.compute.store.rules import (
     validate_webhook,
 )
 from facerec.compute.store.sqlite.database import Database
+from facerec.compute.tasks import CropKind
 
 
 def _face(row: sqlite3.Row) -> GalleryFace:
@@ -50,7 +53,7 @@ class SqliteGalleryStore:
         name: str,
         description: str = "",
         alert_on_match: bool = False,
-        alert_threshold: float = DEFAULT_ALERT_THRESHOLD,
+        alert_threshold: float | None = None,
         webhooks: tuple[tuple[str, str], ...] = (),
     ) -> Collection:
         """Creates a collection; with `alert_on_match`, a watchlist POSTing to `webhooks`
@@ -58,7 +61,7 @@ class SqliteGalleryStore:
         validate_collection_name(name)
         if len(description) > MAX_DESCRIPTION:
             raise InvalidArgument(f"description is longer than {MAX_DESCRIPTION} characters")
-        if not -1.0 <= alert_threshold <= 1.0:
+        if alert_threshold is not None and not -1.0 <= alert_threshold <= 1.0:
             raise InvalidArgument(
                 f"alert_threshold must be between -1 and 1 (got {alert_threshold:g})"
             )
@@ -73,8 +76,15 @@ class SqliteGalleryStore:
             with self.db.write() as conn:
                 conn.execute(
                     "INSERT INTO collections (name, description, created_at, alert_on_match,"
-                    " alert_threshold) VALUES (?, ?, ?, ?, ?)",
-                    (name, description, now, int(alert_on_match), alert_threshold),
+                    " alert_threshold, model_threshold) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        name,
+                        description,
+                        now,
+                        int(alert_on_match),
+                        alert_threshold or 0.0,
+                        int(alert_threshold is None),
+                    ),
                 )
                 for url, secret in webhooks:
                     conn.execute(
@@ -102,6 +112,7 @@ class SqliteGalleryStore:
         conn = self.db.read()
         rows = conn.execute(
             "SELECT c.name, c.description, c.created_at, c.alert_on_match, c.alert_threshold,"
+            " c.model_threshold,"
             " (SELECT COUNT(*) FROM identities i WHERE i.collection = c.name) AS identities,"
             " (SELECT COUNT(*) FROM faces f WHERE f.collection = c.name) AS faces"
             f" FROM collections c {where} ORDER BY c.name",
@@ -118,7 +129,7 @@ class SqliteGalleryStore:
                 r["identities"],
                 r["faces"],
                 bool(r["alert_on_match"]),
-                r["alert_threshold"],
+                None if r["model_threshold"] else r["alert_threshold"],
                 tuple(hooks.get(r["name"], ())),
             )
             for r in rows
@@ -227,6 +238,56 @@ class SqliteGalleryStore:
             conn.execute("DELETE FROM faces WHERE id = ?", (face_id,))
         return _face(row)
 
+    def purge(self) -> None:
+        """Leaves no copy of deleted rows in the database files (secure_delete is on; the
+        WAL is checkpointed and truncated)."""
+        self.db.checkpoint()
+
+    def face_crops(self, face_ids: list[int], kind: CropKind) -> dict[int, bytes]:
+        """face id -> stored PNG crop of `kind`, for the faces that have one."""
+        if not face_ids:
+            return {}
+        rows = (
+            self.db.read()
+            .execute(
+                f"SELECT face_id, png FROM face_crops WHERE kind = ? AND face_id IN"
+                f" ({','.join('?' * len(face_ids))})",
+                [int(kind), *face_ids],
+            )
+            .fetchall()
+        )
+        return {r[0]: bytes(r[1]) for r in rows}
+
+    def to_reembed(self, model_id: str, kind: CropKind) -> dict[str, list[int]]:
+        """collection -> ids of faces embedded by other models that have a crop of `kind`."""
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT f.collection, f.id FROM faces f JOIN face_crops c ON c.face_id = f.id"
+                " WHERE f.model_id != ? AND c.kind = ? ORDER BY f.collection, f.id",
+                (model_id, int(kind)),
+            )
+            .fetchall()
+        )
+        found: dict[str, list[int]] = {}
+        for collection, face_id in rows:
+            found.setdefault(collection, []).append(face_id)
+        return found
+
+    def face_counts(self, kind: CropKind) -> list[FaceCount]:
+        """Faces per (collection, model), and how many of them have a crop of `kind`."""
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT f.collection, f.model_id, COUNT(*),"
+                " SUM(EXISTS (SELECT 1 FROM face_crops c WHERE c.face_id = f.id AND c.kind = ?))"
+                " FROM faces f GROUP BY f.collection, f.model_id ORDER BY 1, 2",
+                (int(kind),),
+            )
+            .fetchall()
+        )
+        return [FaceCount(r[0], r[1], r[2], r[3]) for r in rows]
+
     def vectors(self, collection: str, model_id: str) -> tuple[np.ndarray, np.ndarray]:
         """All face ids (int64) and vectors (float32, n x d) of one (collection, model)."""
         rows = (
@@ -296,8 +357,10 @@ def insert_face(
     model_id: str,
     embedding: np.ndarray,
     source_job_id: str,
+    crops: Mapping[CropKind, bytes],
 ) -> GalleryFace:
-    """Inserts a face inside the caller's transaction (the enrolment job's result)."""
+    """Inserts a face and its PNG crops inside the caller's transaction (the enrolment
+    job's result)."""
     row = conn.execute("SELECT collection FROM identities WHERE id = ?", (identity_id,)).fetchone()
     if row is None:
         raise NotFound(f"identity {identity_id!r} was deleted before its face was enrolled")
@@ -308,4 +371,27 @@ def insert_face(
         " created_at) VALUES (?, ?, ?, ?, ?, ?)",
         (identity_id, row["collection"], model_id, vector.tobytes(), source_job_id, now),
     )
+    conn.executemany(
+        "INSERT INTO face_crops (face_id, kind, png) VALUES (?, ?, ?)",
+        [(cur.lastrowid, int(kind), png) for kind, png in crops.items()],
+    )
     return GalleryFace(cur.lastrowid, identity_id, row["collection"], model_id, source_job_id, now)
+
+
+def update_embeddings(
+    conn: sqlite3.Connection, face_ids: tuple[int, ...], model_id: str, vectors: np.ndarray
+) -> list[tuple[GalleryFace, GalleryFace]]:
+    """Inside the caller's transaction: gives faces that still exist new embeddings of
+    `model_id`; returns (before, after) of each."""
+    moved = []
+    for face_id, vector in zip(face_ids, vectors, strict=True):
+        row = conn.execute("SELECT * FROM faces WHERE id = ?", (face_id,)).fetchone()
+        if row is None:
+            continue
+        blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+        conn.execute(
+            "UPDATE faces SET model_id = ?, embedding = ? WHERE id = ?", (model_id, blob, face_id)
+        )
+        before = _face(row)
+        moved.append((before, replace(before, model_id=model_id)))
+    return moved

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -27,41 +27,11 @@ from facerec.compute.errors import FailedPrecondition, NotFound, ResourceExhaust
 from facerec.compute.store import codec
 from facerec.compute.store.sqlite.alert_store import insert_alerts
 from facerec.compute.store.sqlite.database import Database
-from facerec.compute.store.sqlite.gallery_store import insert_face
+from facerec.compute.store.sqlite.gallery_store import insert_face, update_embeddings
+from facerec.compute.store.sqlite.job_rows import ACTIVE, count_in, load, release, row_to_job
+from facerec.compute.tasks import CropKind
 
 log = logging.getLogger(__name__)
-
-_ACTIVE = (int(JobState.QUEUED), int(JobState.RUNNING))
-
-
-def _row_to_job(row: sqlite3.Row) -> Job:
-    error = None
-    if row["error_code"]:
-        error = JobError(row["error_code"], row["error_message"] or "")
-    return Job(
-        id=row["id"],
-        kind=JobKind(row["kind"]),
-        state=JobState(row["state"]),
-        spec=codec.spec_from_json(row["spec"]),
-        image=codec.image_from_json(row["image"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        faces=codec.faces_from_json(row["faces"]),
-        error=error,
-        model_id=row["model_id"],
-        attempt=row["attempt"],
-        version=row["version"],
-        enrollment=codec.enrollment_from_json(row["enrollment"]),
-    )
-
-
-def _load(conn: sqlite3.Connection, job_id: str) -> Job:
-    return _row_to_job(conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
-
-
-def _count(conn: sqlite3.Connection, state: JobState) -> int:
-    row = conn.execute("SELECT n FROM job_counts WHERE state = ?", (int(state),)).fetchone()
-    return row[0] if row else 0
 
 
 class SqliteJobStore:
@@ -81,8 +51,8 @@ class SqliteJobStore:
                     "SELECT * FROM jobs WHERE request_id = ?", (spec.request_id,)
                 ).fetchone()
                 if row is not None:
-                    return _row_to_job(row), False
-            queued = _count(conn, JobState.QUEUED)
+                    return row_to_job(row), False
+            queued = count_in(conn, JobState.QUEUED)
             if queued >= max_queued:
                 raise ResourceExhausted(
                     f"the queue is full ({queued} jobs waiting); retry in a few seconds",
@@ -124,13 +94,13 @@ class SqliteJobStore:
             .execute("SELECT * FROM jobs WHERE request_id = ?", (request_id,))
             .fetchone()
         )
-        return None if row is None else _row_to_job(row)
+        return None if row is None else row_to_job(row)
 
     def get(self, job_id: str) -> Job:
         row = self.db.read().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
             raise NotFound(f"job {job_id!r} does not exist")
-        return _row_to_job(row)
+        return row_to_job(row)
 
     def list(
         self, states: Iterable[JobState], page_size: int, after: tuple[float, str] | None
@@ -148,12 +118,12 @@ class SqliteJobStore:
         sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
         args.append(page_size + 1)
         rows = self.db.read().execute(sql, args).fetchall()
-        jobs = [_row_to_job(r) for r in rows[:page_size]]
+        jobs = [row_to_job(r) for r in rows[:page_size]]
         cursor = (jobs[-1].created_at, jobs[-1].id) if len(rows) > page_size else None
         return jobs, cursor
 
     def count(self, state: JobState) -> int:
-        return _count(self.db.read(), state)
+        return count_in(self.db.read(), state)
 
     def claim(self, owner: str, lease_seconds: float) -> Job | None:
         """Leases the next queued job (highest priority, then oldest) to `owner`."""
@@ -170,7 +140,7 @@ class SqliteJobStore:
                 " lease_expires = ?, version = version + 1, updated_at = ? WHERE id = ?",
                 (int(JobState.RUNNING), owner, now + lease_seconds, now, row["id"]),
             )
-            return _load(conn, row["id"])
+            return load(conn, row["id"])
 
     def renew(self, held: list[tuple[str, int]], lease_seconds: float) -> int:
         """Extends the leases of running jobs, each fenced by its attempt; returns how many
@@ -202,7 +172,7 @@ class SqliteJobStore:
                 return None
             if before_commit is not None:
                 before_commit(conn)
-            return _load(conn, job_id)
+            return load(conn, job_id)
 
     def record_faces(
         self, job_id: str, attempt: int, faces: tuple[Face, ...], model_id: str
@@ -237,18 +207,49 @@ class SqliteJobStore:
         model_id: str,
         embedding: np.ndarray,
         faces_found: int,
+        crops: Mapping[CropKind, bytes] | None = None,
     ) -> tuple[Job, GalleryFace] | None:
-        """Ends an enrolment job SUCCEEDED with its gallery face, in one transaction."""
+        """Ends an enrolment job SUCCEEDED with its gallery face and crops, in one
+        transaction."""
         added: list[GalleryFace] = []
 
         def enroll(conn: sqlite3.Connection) -> Enrollment:
-            identity_id = _load(conn, job_id).spec.identity_id
-            gallery_face = insert_face(conn, identity_id, model_id, embedding, job_id)
+            identity_id = load(conn, job_id).spec.identity_id
+            gallery_face = insert_face(conn, identity_id, model_id, embedding, job_id, crops or {})
             added.append(gallery_face)
             return Enrollment(identity_id, gallery_face.id, faces_found)
 
         job = self._finish(job_id, attempt, (face,), model_id, enroll=enroll)
         return None if job is None else (job, added[0])
+
+    def succeed_reembedding(
+        self,
+        job_id: str,
+        attempt: int,
+        face_ids: tuple[int, ...],
+        model_id: str,
+        vectors: np.ndarray,
+    ) -> tuple[Job, list[tuple[GalleryFace, GalleryFace]]] | None:
+        """Ends a REEMBED job SUCCEEDED with its faces' new embeddings, in one transaction."""
+        moved: list[tuple[GalleryFace, GalleryFace]] = []
+
+        def record(conn: sqlite3.Connection) -> None:
+            moved.extend(update_embeddings(conn, face_ids, model_id, vectors))
+
+        job = self._finish(job_id, attempt, (), model_id, record)
+        return None if job is None else (job, moved)
+
+    def active(self, kind: JobKind) -> list[Job]:
+        """Queued and running jobs of one kind, oldest first."""
+        rows = (
+            self.db.read()
+            .execute(
+                "SELECT * FROM jobs WHERE kind = ? AND state IN (?, ?) ORDER BY created_at",
+                (int(kind), *ACTIVE),
+            )
+            .fetchall()
+        )
+        return [row_to_job(r) for r in rows]
 
     def _finish(
         self,
@@ -283,7 +284,7 @@ class SqliteJobStore:
                     job_id,
                 ),
             )
-            return _load(conn, job_id)
+            return load(conn, job_id)
 
     def fail(self, job_id: str, attempt: int, error: JobError) -> Job | None:
         """Ends a running job FAILED for good (the photo, not the worker, is at fault)."""
@@ -298,10 +299,10 @@ class SqliteJobStore:
     def retry(self, job_id: str, attempt: int, error: JobError, max_attempts: int) -> Job | None:
         """Returns a running job to the queue after a crash, or fails it when out of attempts."""
         with self.db.write() as conn:
-            if not _release(conn, job_id, attempt, error, max_attempts):
+            if not release(conn, job_id, attempt, error, max_attempts):
                 log.info("job %s attempt %d lost its lease; result discarded", job_id, attempt)
                 return None
-            return _load(conn, job_id)
+            return load(conn, job_id)
 
     def cancel(self, job_id: str) -> Job:
         with self.db.write() as conn:
@@ -319,7 +320,7 @@ class SqliteJobStore:
                 " version = version + 1, updated_at = ? WHERE id = ?",
                 (int(JobState.CANCELLED), time.time(), job_id),
             )
-            return _load(conn, job_id)
+            return load(conn, job_id)
 
     def expire_leases(self, max_attempts: int, owner_prefix: str | None = None) -> list[Job]:
         """Requeues (or fails, when out of attempts) running jobs whose lease lapsed.
@@ -342,8 +343,8 @@ class SqliteJobStore:
                 ).fetchall()
             lost = JobError("WORKER_LOST", "the worker stopped while processing the photo")
             for row in rows:
-                _release(conn, row["id"], row["attempt"], lost, max_attempts)
-                changed.append(_load(conn, row["id"]))
+                release(conn, row["id"], row["attempt"], lost, max_attempts)
+                changed.append(load(conn, row["id"]))
         for job in changed:
             log.warning("job %s lease lapsed; now %s", job.id, job.state.name)
         return changed
@@ -354,7 +355,7 @@ class SqliteJobStore:
             self.db.read()
             .execute(
                 "SELECT 1 FROM jobs WHERE photo_sha256 = ? AND state IN (?, ?) LIMIT 1",
-                (sha256, *_ACTIVE),
+                (sha256, *ACTIVE),
             )
             .fetchone()
         )
@@ -363,26 +364,7 @@ class SqliteJobStore:
     def active_photos(self) -> set[str]:
         rows = (
             self.db.read()
-            .execute("SELECT DISTINCT photo_sha256 FROM jobs WHERE state IN (?, ?)", _ACTIVE)
+            .execute("SELECT DISTINCT photo_sha256 FROM jobs WHERE state IN (?, ?)", ACTIVE)
             .fetchall()
         )
         return {r[0] for r in rows}
-
-
-def _release(
-    conn: sqlite3.Connection, job_id: str, attempt: int, error: JobError, max_attempts: int
-) -> bool:
-    """Inside a transaction: puts a running attempt's job back in the queue, or ends it FAILED
-    when it has had `max_attempts`. False when that attempt no longer holds the job."""
-    if attempt >= max_attempts:
-        err = error.exhausted(attempt)
-        assignments = "state = ?, error_code = ?, error_message = ?"
-        args: tuple[object, ...] = (int(JobState.FAILED), err.code, err.message)
-    else:
-        assignments, args = "state = ?, faces = '[]'", (int(JobState.QUEUED),)
-    cur = conn.execute(
-        f"UPDATE jobs SET {assignments}, lease_owner = NULL, lease_expires = NULL,"
-        " version = version + 1, updated_at = ? WHERE id = ? AND attempt = ? AND state = ?",
-        (*args, time.time(), job_id, attempt, int(JobState.RUNNING)),
-    )
-    return cur.rowcount == 1

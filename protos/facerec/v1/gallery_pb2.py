@@ -25,19 +25,25 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x66\x61\x63\x65rec/v1/gallery.proto\x12\nfacerec.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe4\x01\n\nCollection\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x16\n\x0eidentity_count\x18\x03 \x01(\r\x12\x12\n\nface_count\x18\x04 \x01(\r\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61lert_on_match\x18\x06 \x01(\x08\x12\x17\n\x0f\x61lert_threshold\x18\x07 \x01(\x02\x12%\n\x08webhooks\x18\x08 \x03(\x0b\x32\x13.facerec.v1.Webhook\"\"\n\x07Webhook\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0b\n\x03url\x18\x02 \x01(\t\"s\n\x0bGalleryFace\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08model_id\x18\x02 \x01(\t\x12\x15\n\rsource_job_id\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa5\x01\n\x08Identity\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x12\n\nface_count\x18\x04 \x01(\r\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x05\x66\x61\x63\x65s\x18\x06 \x03(\x0b\x32\x17.facerec.v1.GalleryFaceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x66\x61\x63\x65rec/v1/gallery.proto\x12\nfacerec.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfd\x01\n\nCollection\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x16\n\x0eidentity_count\x18\x03 \x01(\r\x12\x12\n\nface_count\x18\x04 \x01(\r\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61lert_on_match\x18\x06 \x01(\x08\x12\x17\n\x0f\x61lert_threshold\x18\x07 \x01(\x02\x12%\n\x08webhooks\x18\x08 \x03(\x0b\x32\x13.facerec.v1.Webhook\x12\x17\n\x0fmodel_threshold\x18\t \x01(\x08\"\"\n\x07Webhook\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0b\n\x03url\x18\x02 \x01(\t\"s\n\x0bGalleryFace\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08model_id\x18\x02 \x01(\t\x12\x15\n\rsource_job_id\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa5\x01\n\x08Identity\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x12\n\nface_count\x18\x04 \x01(\r\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x05\x66\x61\x63\x65s\x18\x06 \x03(\x0b\x32\x17.facerec.v1.GalleryFace\"\xa6\x01\n\tModelInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x15\n\rembedding_dim\x18\x02 \x01(\r\x12\x0f\n\x07trained\x18\x03 \x01(\x08\x12\x0f\n\x07runtime\x18\x04 \x01(\t\x12\x1e\n\x16\x64\x65\x66\x61ult_min_similarity\x18\x05 \x01(\x02\x12\x1f\n\x17\x64\x65\x66\x61ult_alert_threshold\x18\x06 \x01(\x02\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\"\x8c\x01\n\x0bReembedding\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x13\n\x0b\x66rom_models\x18\x02 \x03(\t\x12\x13\n\x0b\x66\x61\x63\x65s_total\x18\x03 \x01(\r\x12\x12\n\nfaces_done\x18\x04 \x01(\r\x12+\n\x05state\x18\x05 \x01(\x0e\x32\x1c.facerec.v1.ReembeddingState*{\n\x10ReembeddingState\x12!\n\x1dREEMBEDDING_STATE_UNSPECIFIED\x10\x00\x12\x1d\n\x19REEMBEDDING_STATE_RUNNING\x10\x01\x12%\n!REEMBEDDING_STATE_NEEDS_ENROLMENT\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'facerec.v1.gallery_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_REEMBEDDINGSTATE']._serialized_start=962
+  _globals['_REEMBEDDINGSTATE']._serialized_end=1085
   _globals['_COLLECTION']._serialized_start=74
-  _globals['_COLLECTION']._serialized_end=302
-  _globals['_WEBHOOK']._serialized_start=304
-  _globals['_WEBHOOK']._serialized_end=338
-  _globals['_GALLERYFACE']._serialized_start=340
-  _globals['_GALLERYFACE']._serialized_end=455
-  _globals['_IDENTITY']._serialized_start=458
-  _globals['_IDENTITY']._serialized_end=623
+  _globals['_COLLECTION']._serialized_end=327
+  _globals['_WEBHOOK']._serialized_start=329
+  _globals['_WEBHOOK']._serialized_end=363
+  _globals['_GALLERYFACE']._serialized_start=365
+  _globals['_GALLERYFACE']._serialized_end=480
+  _globals['_IDENTITY']._serialized_start=483
+  _globals['_IDENTITY']._serialized_end=648
+  _globals['_MODELINFO']._serialized_start=651
+  _globals['_MODELINFO']._serialized_end=817
+  _globals['_REEMBEDDING']._serialized_start=820
+  _globals['_REEMBEDDING']._serialized_end=960
 # @@protoc_insertion_point(module_scope)

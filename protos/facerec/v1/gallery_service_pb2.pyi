@@ -175,3 +175,15 @@ class SearchFacesResponse(_message.Message):
     MATCHES_FIELD_NUMBER: _ClassVar[int]
     matches: _containers.RepeatedCompositeFieldContainer[_job_pb2.FaceMatch]
     def __init__(self, matches: _Optional[_Iterable[_Union[_job_pb2.FaceMatch, _Mapping]]] = ...) -> None: ...
+
+class GetModelRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetModelResponse(_message.Message):
+    __slots__ = ("model", "reembeddings")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    REEMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
+    model: _gallery_pb2.ModelInfo
+    reembeddings: _containers.RepeatedCompositeFieldContainer[_gallery_pb2.Reembedding]
+    def __init__(self, model: _Optional[_Union[_gallery_pb2.ModelInfo, _Mapping]] = ..., reembeddings: _Optional[_Iterable[_Union[_gallery_pb2.Reembedding, _Mapping]]] = ...) -> None: ...

@@ -85,6 +85,11 @@ class GalleryServiceStub:
                 request_serializer=facerec_dot_v1_dot_gallery__service__pb2.SearchFacesRequest.SerializeToString,
                 response_deserializer=facerec_dot_v1_dot_gallery__service__pb2.SearchFacesResponse.FromString,
                 _registered_method=True)
+        self.GetModel = channel.unary_unary(
+                '/facerec.v1.GalleryService/GetModel',
+                request_serializer=facerec_dot_v1_dot_gallery__service__pb2.GetModelRequest.SerializeToString,
+                response_deserializer=facerec_dot_v1_dot_gallery__service__pb2.GetModelResponse.FromString,
+                _registered_method=True)
 
 
 class GalleryServiceServicer:
@@ -164,6 +169,13 @@ class GalleryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetModel(self, request, context):
+        """The embedding model this server serves, and the collections being re-embedded for it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GalleryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -216,6 +228,11 @@ def add_GalleryServiceServicer_to_server(servicer, server):
                     servicer.SearchFaces,
                     request_deserializer=facerec_dot_v1_dot_gallery__service__pb2.SearchFacesRequest.FromString,
                     response_serializer=facerec_dot_v1_dot_gallery__service__pb2.SearchFacesResponse.SerializeToString,
+            ),
+            'GetModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetModel,
+                    request_deserializer=facerec_dot_v1_dot_gallery__service__pb2.GetModelRequest.FromString,
+                    response_serializer=facerec_dot_v1_dot_gallery__service__pb2.GetModelResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -489,6 +506,33 @@ class GalleryService:
             '/facerec.v1.GalleryService/SearchFaces',
             facerec_dot_v1_dot_gallery__service__pb2.SearchFacesRequest.SerializeToString,
             facerec_dot_v1_dot_gallery__service__pb2.SearchFacesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/facerec.v1.GalleryService/GetModel',
+            facerec_dot_v1_dot_gallery__service__pb2.GetModelRequest.SerializeToString,
+            facerec_dot_v1_dot_gallery__service__pb2.GetModelResponse.FromString,
             options,
             channel_credentials,
             insecure,

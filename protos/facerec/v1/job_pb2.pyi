@@ -24,6 +24,7 @@ class JobKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_KIND_UNSPECIFIED: _ClassVar[JobKind]
     JOB_KIND_RECOGNIZE: _ClassVar[JobKind]
     JOB_KIND_ENROLL: _ClassVar[JobKind]
+    JOB_KIND_REEMBED: _ClassVar[JobKind]
 
 class JobEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -40,6 +41,7 @@ JOB_STATE_CANCELLED: JobState
 JOB_KIND_UNSPECIFIED: JobKind
 JOB_KIND_RECOGNIZE: JobKind
 JOB_KIND_ENROLL: JobKind
+JOB_KIND_REEMBED: JobKind
 JOB_EVENT_TYPE_UNSPECIFIED: JobEventType
 JOB_EVENT_TYPE_SNAPSHOT: JobEventType
 JOB_EVENT_TYPE_STATE_CHANGED: JobEventType

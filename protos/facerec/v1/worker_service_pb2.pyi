@@ -11,11 +11,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CropKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CROP_KIND_UNSPECIFIED: _ClassVar[CropKind]
+    CROP_KIND_BOX_160: _ClassVar[CropKind]
+    CROP_KIND_ARCFACE_112: _ClassVar[CropKind]
+
 class TaskKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     TASK_KIND_UNSPECIFIED: _ClassVar[TaskKind]
     TASK_KIND_DETECT: _ClassVar[TaskKind]
     TASK_KIND_EMBED: _ClassVar[TaskKind]
+CROP_KIND_UNSPECIFIED: CropKind
+CROP_KIND_BOX_160: CropKind
+CROP_KIND_ARCFACE_112: CropKind
 TASK_KIND_UNSPECIFIED: TaskKind
 TASK_KIND_DETECT: TaskKind
 TASK_KIND_EMBED: TaskKind
@@ -59,16 +68,20 @@ class WorkResponse(_message.Message):
     def __init__(self, started: _Optional[_Union[WorkStarted, _Mapping]] = ..., task: _Optional[_Union[Task, _Mapping]] = ..., cancel: _Optional[_Union[TaskCancel, _Mapping]] = ...) -> None: ...
 
 class WorkStarted(_message.Message):
-    __slots__ = ("session_id", "lease_seconds", "heartbeat_seconds", "model_id")
+    __slots__ = ("session_id", "lease_seconds", "heartbeat_seconds", "model_id", "crop_kind", "embedding_dim")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    CROP_KIND_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_DIM_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     lease_seconds: float
     heartbeat_seconds: float
     model_id: str
-    def __init__(self, session_id: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., heartbeat_seconds: _Optional[float] = ..., model_id: _Optional[str] = ...) -> None: ...
+    crop_kind: CropKind
+    embedding_dim: int
+    def __init__(self, session_id: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., heartbeat_seconds: _Optional[float] = ..., model_id: _Optional[str] = ..., crop_kind: _Optional[_Union[CropKind, str]] = ..., embedding_dim: _Optional[int] = ...) -> None: ...
 
 class Task(_message.Message):
     __slots__ = ("task_id", "attempt", "kind", "lease_expires_at", "detect", "embed")
@@ -87,22 +100,26 @@ class Task(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., attempt: _Optional[int] = ..., kind: _Optional[_Union[TaskKind, str]] = ..., lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., detect: _Optional[_Union[DetectInput, _Mapping]] = ..., embed: _Optional[_Union[EmbedInput, _Mapping]] = ...) -> None: ...
 
 class DetectInput(_message.Message):
-    __slots__ = ("photo", "min_detection_score")
+    __slots__ = ("photo", "min_detection_score", "crop_kinds")
     PHOTO_FIELD_NUMBER: _ClassVar[int]
     MIN_DETECTION_SCORE_FIELD_NUMBER: _ClassVar[int]
+    CROP_KINDS_FIELD_NUMBER: _ClassVar[int]
     photo: bytes
     min_detection_score: float
-    def __init__(self, photo: _Optional[bytes] = ..., min_detection_score: _Optional[float] = ...) -> None: ...
+    crop_kinds: _containers.RepeatedScalarFieldContainer[CropKind]
+    def __init__(self, photo: _Optional[bytes] = ..., min_detection_score: _Optional[float] = ..., crop_kinds: _Optional[_Iterable[_Union[CropKind, str]]] = ...) -> None: ...
 
 class Crop(_message.Message):
-    __slots__ = ("width", "height", "rgb")
+    __slots__ = ("width", "height", "rgb", "kind")
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     RGB_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     width: int
     height: int
     rgb: bytes
-    def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., rgb: _Optional[bytes] = ...) -> None: ...
+    kind: CropKind
+    def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., rgb: _Optional[bytes] = ..., kind: _Optional[_Union[CropKind, str]] = ...) -> None: ...
 
 class EmbedInput(_message.Message):
     __slots__ = ("model_id", "crops")
@@ -113,16 +130,18 @@ class EmbedInput(_message.Message):
     def __init__(self, model_id: _Optional[str] = ..., crops: _Optional[_Iterable[_Union[Crop, _Mapping]]] = ...) -> None: ...
 
 class FaceCrop(_message.Message):
-    __slots__ = ("box", "score", "landmarks", "crop")
+    __slots__ = ("box", "score", "landmarks", "crop", "more_crops")
     BOX_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     LANDMARKS_FIELD_NUMBER: _ClassVar[int]
     CROP_FIELD_NUMBER: _ClassVar[int]
+    MORE_CROPS_FIELD_NUMBER: _ClassVar[int]
     box: _job_pb2.Box
     score: float
     landmarks: _containers.RepeatedCompositeFieldContainer[_job_pb2.Point]
     crop: Crop
-    def __init__(self, box: _Optional[_Union[_job_pb2.Box, _Mapping]] = ..., score: _Optional[float] = ..., landmarks: _Optional[_Iterable[_Union[_job_pb2.Point, _Mapping]]] = ..., crop: _Optional[_Union[Crop, _Mapping]] = ...) -> None: ...
+    more_crops: _containers.RepeatedCompositeFieldContainer[Crop]
+    def __init__(self, box: _Optional[_Union[_job_pb2.Box, _Mapping]] = ..., score: _Optional[float] = ..., landmarks: _Optional[_Iterable[_Union[_job_pb2.Point, _Mapping]]] = ..., crop: _Optional[_Union[Crop, _Mapping]] = ..., more_crops: _Optional[_Iterable[_Union[Crop, _Mapping]]] = ...) -> None: ...
 
 class DetectOutput(_message.Message):
     __slots__ = ("faces",)
