@@ -80,6 +80,7 @@ def test_upload_page_shows_live_results(
     expect(multi.locator("li.face")).to_have_count(6)
     obama = page.locator("article.job", has_text="obama.jpg")
     expect(obama.locator("li.face")).to_contain_text("Barack Obama")
+    expect(obama.locator("p.model")).to_contain_text("(model facenet-untrained)")
     expect(page.locator("#untrained")).to_be_visible()
     expect(page.locator("#model")).to_contain_text("facenet-untrained (512-d, untrained")
     page.screenshot(path=str(tmp_path / "upload-page.png"), full_page=True)

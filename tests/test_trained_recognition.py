@@ -220,3 +220,23 @@ def test_a_collection_of_another_model_is_refused_while_it_is_re_embedded(
         err = rpc_error(api.submit, faces / "obama.jpg", job_pb2.JobSpec(collection=collection))
         assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
         assert reason(err) == "REEMBEDDING" and "re-embedded" in err.details()
+
+
+def test_without_kept_crops_a_model_change_asks_for_enrolment(
+    fresh_compute: ComputeProcess, faces: Path
+) -> None:
+    server = fresh_compute
+    server.extra = ("--model", "sface", "--no-keep-face-crops")
+    with _connect(server.start().target) as api:
+        collection = new_collection(api)
+        enroll_person(api, collection, "Obama", faces / "obama.jpg")
+        assert _rows(server, "SELECT COUNT(*) FROM face_crops") == [0]
+    server.terminate()
+    server.extra = ("--model", UNTRAINED.id)
+    with _connect(server.start().target) as api:
+        answer = api.gallery.GetModel(gpb.GetModelRequest(), timeout=10)
+        (progress,) = answer.reembeddings
+        assert progress.state == gallery_pb2.REEMBEDDING_STATE_NEEDS_ENROLMENT
+        err = rpc_error(api.submit, faces / "obama.jpg", job_pb2.JobSpec(collection=collection))
+        assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert reason(err) == "MODEL_MISMATCH" and SFACE.id in err.details()

@@ -67,6 +67,7 @@ class Coordinator:
             cfg.max_attempts,
             cfg.retain_photos,
             self._alerted,
+            cfg.keep_face_crops,
         )
         self.dispatcher = Dispatcher(
             cfg, self.jobs, self.pipeline, lambda sha: self.spool.path(sha).read_bytes()

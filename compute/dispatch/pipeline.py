@@ -42,6 +42,7 @@ class Pipeline:
     max_attempts: int
     retain_photos: bool
     on_alerts: Callable[[list[Alert]], None]
+    keep_face_crops: bool = True
 
     @property
     def model_id(self) -> str:
@@ -147,7 +148,11 @@ class Pipeline:
         return finished
 
     def _enroll(self, job: Job, crop: FaceCrop, vector: np.ndarray, found: int) -> Job | None:
-        crops = {kind: photo.crop_to_png(pixels) for kind, pixels in crop.crops.items()}
+        crops = (
+            {kind: photo.crop_to_png(pixels) for kind, pixels in crop.crops.items()}
+            if self.keep_face_crops
+            else {}
+        )
         try:
             done = self.jobs.succeed_enrollment(
                 job.id, job.attempt, _face(crop), self.model_id, vector, found, crops

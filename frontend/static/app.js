@@ -64,7 +64,8 @@ function render(card, job) {
   details.replaceChildren();
   if (job.error) details.append(el("p", { class: "error" }, `${job.error.code}: ${job.error.message}`));
   if (job.state === "succeeded" || job.faces.length) {
-    details.append(el("p", {}, `${job.faces.length} face(s) found`));
+    const by = job.model_id ? ` (model ${job.model_id})` : "";
+    details.append(el("p", { class: "model" }, `${job.faces.length} face(s) found${by}`));
     const list = el("ol", { class: "faces" });
     for (const f of job.faces) {
       const who = f.matches.length
