@@ -90,3 +90,11 @@ def test_help_names_each_default(tmp_path: Path) -> None:
     assert f"default: {tmp_path / 'data' / 'facerec'}]" in flat
     assert f"default: {tmp_path / '.cache' / 'facerec'}]" in flat
     assert "MISSING" not in flat
+
+
+def test_the_installed_command_runs() -> None:
+    """The `facerec` console script of the README (its entry point is the CLI's main)."""
+    script = Path(sys.executable).with_name("facerec")
+    proc = subprocess.run([str(script), "model", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "--target" in proc.stdout
