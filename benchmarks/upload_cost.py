@@ -1,8 +1,9 @@
 """Where an upload's time goes: CPU per upload in each process, direct gRPC vs. through HTTP.
 
-Runs `facerec serve --workers 0` (no model work, so only the upload path is measured) and sends
-the same photos (a) straight to the compute server with SubmitJob and (b) through the front end
-with POST /api/v1/jobs, from `--clients` concurrent clients. Prints, for each path, the upload
+Runs `facerec serve --no-local-worker` (no model work, so only the upload path is measured)
+and sends the same photos (a) straight to the compute server with SubmitJob and (b) through
+the front end with POST /api/v1/jobs, from `--clients` concurrent clients. Prints, for each
+path, the upload
 latency (p50/p99) and the CPU milliseconds each process spent per upload, and the ratio of the
 HTTP path to the direct one. Then, to split fixed from per-byte costs, the same for a tiny
 (8x8) photo on both paths and for a plain `GET /healthz` (what any request costs the front end).
@@ -81,7 +82,7 @@ def main() -> int:
     n = args.clients * args.uploads_per_client
 
     with tempfile.TemporaryDirectory() as tmp:
-        served = ServeProcess(Path(tmp), "--workers", "0", "--max-queued-jobs", "1000000")
+        served = ServeProcess(Path(tmp), "--no-local-worker", "--max-queued-jobs", "1000000")
         served.start()
         try:
             child = served.compute_pid()

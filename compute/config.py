@@ -18,6 +18,19 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "facerec"
 
 
+def cpu_count() -> int:
+    """The cores this process may run on (its affinity, where the OS tells)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+# In-process worker threads by default: one per core, at most this many (beyond it, the
+# threads' Python code would wait on each other for the interpreter lock).
+MAX_DEFAULT_WORKERS = 4
+
+
 def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "facerec"
 
@@ -37,10 +50,11 @@ class ComputeConfig:
     weights_sha256: str = VGGFACE2_SHA256
     cache_dir: Path = field(default_factory=default_cache_dir)
     keep_face_crops: bool = True
+    min_face_size: int = 40
     max_photo_bytes: int = 20 * 1024 * 1024
     max_photo_pixels: int = 50_000_000
     max_queued_jobs: int = 1000
-    workers: int = 1
+    workers: int = 0
     local_worker: bool = True
     max_batch_size: int = 16
     max_queue_delay_ms: int = 10
@@ -71,16 +85,21 @@ class ComputeConfig:
         "keep_face_crops": "keep each enrolled face's crops (biometric data, deleted with the"
         " face), so that a new model can re-embed the gallery; --no-keep-face-crops keeps"
         " none, and a model change then needs the faces enrolled again",
+        "min_face_size": "smallest face detected, in pixels of the photo as uploaded (12-4096;"
+        " a job's min_face_size overrides it). Detection costs about pixels x (12 / this)^2:"
+        " 20 finds smaller faces at 4x the cost",
         "max_photo_bytes": "largest upload accepted, in bytes",
         "max_photo_pixels": "largest photo accepted, in pixels (width x height)",
         "max_queued_jobs": "queued jobs beyond which submissions get RESOURCE_EXHAUSTED",
-        "workers": "in-process worker threads (tasks the local worker runs at once)",
+        "workers": "in-process worker threads (tasks the local worker runs at once); 0: one"
+        f" per core, at most {MAX_DEFAULT_WORKERS}",
         "local_worker": "run the in-process worker; --no-local-worker leaves all model work to"
         " remote `facerec worker`s (no models are loaded here then)",
         "max_batch_size": "most crops in one EMBED task, from any number of jobs",
         "max_queue_delay_ms": "how long crops may wait for a fuller EMBED batch while a worker"
         " is free and more crops are on their way",
-        "torch_threads": "torch intra-op threads per worker; 0 leaves torch's default",
+        "torch_threads": "torch (and ONNX Runtime) threads; 0: the cores shared out among the"
+        " worker threads, at least 1 each",
         "worker_nice": "CPU niceness of the worker threads (0-19), so that accepting uploads and"
         " answering requests win over model work on a shared host",
         "max_attempts": "processing attempts before a job ends FAILED",
@@ -91,6 +110,16 @@ class ComputeConfig:
         "webhook_backoff_seconds": "wait before the 2nd attempt; doubles each time (with jitter)",
         "webhook_timeout_seconds": "how long a webhook receiver may take to answer",
     }
+
+    @property
+    def worker_threads(self) -> int:
+        """`workers`, with 0 resolved to one per core (at most MAX_DEFAULT_WORKERS)."""
+        return self.workers or min(cpu_count(), MAX_DEFAULT_WORKERS)
+
+    @property
+    def model_threads(self) -> int:
+        """`torch_threads`, with 0 resolved to the cores per worker thread."""
+        return self.torch_threads or max(1, cpu_count() // self.worker_threads)
 
     @property
     def db_path(self) -> Path:

@@ -10,6 +10,8 @@ DEFAULT_TOP_K = 5
 MAX_TOP_K = 100
 DEFAULT_MIN_SIMILARITY = 0.5
 DEFAULT_MIN_DETECTION_SCORE = 0.9
+DEFAULT_MIN_FACE_SIZE = 40
+MIN_FACE_SIZE_RANGE = (12, 4096)
 MAX_PRIORITY = 9
 MAX_REQUEST_ID = 128
 
@@ -52,6 +54,7 @@ class JobSpec:
     top_k: int = DEFAULT_TOP_K
     min_similarity: float = DEFAULT_MIN_SIMILARITY
     min_detection_score: float = DEFAULT_MIN_DETECTION_SCORE
+    min_face_size: int = 0  # pixels; 0: the server's setting
     priority: int = 0
     request_id: str = ""
     identity_id: str = ""

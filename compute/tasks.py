@@ -46,6 +46,7 @@ class Task:
     lease_expires_at: float
     photo: bytes = b""
     min_detection_score: float = 0.0
+    min_face_size: int = 20
     crop_kinds: tuple[CropKind, ...] = (CropKind.BOX_160,)
     model_id: str = ""
     crops: np.ndarray = field(default_factory=lambda: np.zeros((0, 160, 160, 3), np.uint8))

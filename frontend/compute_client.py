@@ -51,6 +51,8 @@ def _job_spec(spec: UploadSpec) -> job_pb2.JobSpec:
         pb.min_similarity = spec.min_similarity
     if spec.min_detection_score is not None:
         pb.min_detection_score = spec.min_detection_score
+    if spec.min_face_size is not None:
+        pb.min_face_size = spec.min_face_size
     return pb
 
 

@@ -76,6 +76,7 @@ class HttpServer:
         host = cfg.http_host if ":" not in cfg.http_host else f"[{cfg.http_host}]"
         self.url = f"http://{host}:{self.port}/"
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._siblings: list[subprocess.Popen[bytes]] = []
 
     def _bind(self) -> Any:
@@ -118,7 +119,13 @@ class HttpServer:
                 self.processes,
                 "process" if self.processes == 1 else "processes",
             )
-        self._server.run()
+        try:
+            self._server.run()
+        except OSError:
+            # stop() closed the sockets while the loop was in select() on them: that is the
+            # end of the loop, not a failure.
+            if not self._stopping.is_set():
+                raise
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="http", daemon=True)
@@ -127,6 +134,7 @@ class HttpServer:
     def stop(self) -> None:
         """Ends the open event streams (their clients reconnect), lets the requests in
         progress finish for up to 5 s, then closes the port and the channel to compute."""
+        self._stopping.set()
         for proc in self._siblings:
             proc.terminate()
         # Streams first: a thread still writing one when the server closes fails on a

@@ -38,6 +38,7 @@ class UploadSpec:
     request_id: str = ""
     min_similarity: float | None = None
     min_detection_score: float | None = None
+    min_face_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ def job_spec(fields: Mapping[str, str]) -> UploadSpec:
         request_id=fields.get("request_id", "").strip(),
         min_similarity=_number(fields, "min_similarity", float),
         min_detection_score=_number(fields, "min_detection_score", float),
+        min_face_size=_number(fields, "min_face_size", int),
     )
     if spec.top_k < 0 or spec.priority < 0:
         raise ApiError(400, "BAD_FIELD", "top_k and priority must not be negative")

@@ -227,7 +227,7 @@ def test_compute_down_is_503_and_the_front_end_recovers(tmp_path: Path, faces: P
 
 def test_twenty_streams_keep_alive_and_do_not_starve_requests(tmp_path: Path) -> None:
     # No worker: jobs stay queued, so their event streams stay open.
-    front = ServeProcess(tmp_path, "--workers", "0", "--sse-keepalive-seconds", "0.3")
+    front = ServeProcess(tmp_path, "--no-local-worker", "--sse-keepalive-seconds", "0.3")
     front.start()
     url = front.url
     try:
@@ -405,7 +405,7 @@ def test_serve_stops_cleanly_on_sigterm_with_streams_open(tmp_path: Path) -> Non
     import signal
 
     # No worker: the job stays queued, so its event streams stay open until the shutdown.
-    served = ServeProcess(tmp_path, "--workers", "0")
+    served = ServeProcess(tmp_path, "--no-local-worker")
     served.start()
     url = served.url
     job_id = post_photo(url, data=_blank_png(), name="x.png").json()["id"]

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from facerec.compute.cli import client
+from facerec.compute.domain import DEFAULT_MIN_FACE_SIZE
 from facerec.compute.models import align, photo
 from facerec.compute.models.catalog import SFACE, UNTRAINED
 from facerec.compute.models.detector import Detector
@@ -105,7 +106,7 @@ def test_python_detects_node_embeds_sface(
         assert _names(job) == [["Obama"]]
         # The gallery vector came from Node; search it with Python's embedding of the photo.
         img = photo.load_rgb(faces / "obama.jpg")
-        landmarks = np.array(Detector().detect(img)[0].landmarks)
+        landmarks = np.array(Detector().detect(img, DEFAULT_MIN_FACE_SIZE)[0].landmarks)
         crop = align.arcface_crop(np.asarray(img), landmarks)
         (python_vector,) = SFaceEmbedder().embed(crop[None])
         found = api.gallery.SearchFaces(

@@ -25,6 +25,7 @@ def spec_from_pb(pb: job_pb2.JobSpec, default_min_similarity: float) -> d.JobSpe
         ),
         priority=pb.priority,
         request_id=pb.request_id,
+        min_face_size=pb.min_face_size if pb.HasField("min_face_size") else 0,
     )
 
 
@@ -36,6 +37,7 @@ def spec_to_pb(spec: d.JobSpec) -> job_pb2.JobSpec:
         min_detection_score=spec.min_detection_score,
         priority=spec.priority,
         request_id=spec.request_id,
+        min_face_size=spec.min_face_size or None,
     )
 
 

@@ -73,8 +73,8 @@ class Coordinator:
             cfg, self.jobs, self.pipeline, lambda sha: self.spool.path(sha).read_bytes()
         )
         self.local_worker = (
-            LocalWorker(cfg, self.dispatcher, registry.load(choice, cfg.device, cfg.torch_threads))
-            if cfg.local_worker and cfg.workers > 0
+            LocalWorker(cfg, self.dispatcher, registry.load(choice, cfg.device, cfg.model_threads))
+            if cfg.local_worker
             else None
         )
         self.submitter = Submitter(

@@ -356,6 +356,7 @@ class Dispatcher(SessionRegistry):
                 lease_expires_at=time.time() + self.lease_seconds,
                 photo=photo,
                 min_detection_score=job.spec.min_detection_score,
+                min_face_size=job.spec.min_face_size or self.cfg.min_face_size,
                 crop_kinds=self._crop_kinds(job),
             )
             self._lease(session, task, {job.id: job.attempt})

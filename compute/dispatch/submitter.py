@@ -83,6 +83,11 @@ class Submitter:
             raise InvalidArgument(
                 f"min_detection_score must be between 0 and 1 (got {spec.min_detection_score:g})"
             )
+        low, high = d.MIN_FACE_SIZE_RANGE
+        if spec.min_face_size and not low <= spec.min_face_size <= high:
+            raise InvalidArgument(
+                f"min_face_size must be between {low} and {high} pixels (got {spec.min_face_size})"
+            )
         if not 0 <= spec.priority <= d.MAX_PRIORITY:
             raise InvalidArgument(
                 f"priority must be between 0 and {d.MAX_PRIORITY} (got {spec.priority})"

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 class LocalWorker:
-    """`cfg.workers` threads, each with its own MTCNN, sharing one embedder."""
+    """`cfg.worker_threads` threads, each with its own MTCNN, sharing one embedder."""
 
     def __init__(self, cfg: ComputeConfig, dispatcher: TaskSource, embedder: FaceEmbedder) -> None:
         self.cfg = cfg
@@ -41,15 +41,15 @@ class LocalWorker:
 
     def start(self) -> None:
         """Loads a detector per thread, then connects to the dispatcher (blocking)."""
-        if self.cfg.torch_threads > 0:
-            torch.set_num_threads(self.cfg.torch_threads)
+        torch.set_num_threads(self.cfg.model_threads)
         runners = [
-            TaskRunner(Detector(self.cfg.device), self.embedder) for _ in range(self.cfg.workers)
+            TaskRunner(Detector(self.cfg.device), self.embedder)
+            for _ in range(self.cfg.worker_threads)
         ]
         hello = WorkerHello(
             worker_id=f"local/{os.getpid()}",
             capabilities=runners[0].capabilities,
-            max_tasks=self.cfg.workers,
+            max_tasks=self.cfg.worker_threads,
             runtime=f"in-process, torch {torch.__version__}, {self.cfg.device},"
             f" embedder on {self.embedder.spec.runtime}",
         )

@@ -99,6 +99,7 @@ def item_to_pb(item: Task | TaskCancel) -> pb.WorkResponse:
     if item.kind is TaskKind.DETECT:
         task.detect.photo = item.photo
         task.detect.min_detection_score = item.min_detection_score
+        task.detect.min_face_size = item.min_face_size
         task.detect.crop_kinds.extend(item.crop_kinds)
     else:
         task.embed.model_id = item.model_id
@@ -117,6 +118,7 @@ def task_from_pb(msg: pb.Task) -> Task:
             _seconds(msg.lease_expires_at),
             photo=msg.detect.photo,
             min_detection_score=msg.detect.min_detection_score,
+            min_face_size=msg.detect.min_face_size or 20,
             crop_kinds=tuple(crop_kind(k) for k in msg.detect.crop_kinds) or (CropKind.BOX_160,),
         )
     crops = [_crop_from_pb(c) for c in msg.embed.crops]

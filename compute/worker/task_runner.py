@@ -71,7 +71,11 @@ class TaskRunner:
             raise TaskError(
                 "PHOTO_UNREADABLE", f"the photo cannot be decoded: {exc}", permanent=True
             ) from None
-        found = [d for d in detector.detect(img) if d.score >= task.min_detection_score]
+        found = [
+            d
+            for d in detector.detect(img, task.min_face_size)
+            if d.score >= task.min_detection_score
+        ]
         crops = {kind: detector.crop_images(img, found, kind) for kind in task.crop_kinds}
         return DetectOutput(
             tuple(

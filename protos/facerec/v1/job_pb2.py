@@ -25,35 +25,35 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x66\x61\x63\x65rec/v1/job.proto\x12\nfacerec.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x01\n\x07JobSpec\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05top_k\x18\x02 \x01(\r\x12\x1b\n\x0emin_similarity\x18\x03 \x01(\x02H\x00\x88\x01\x01\x12 \n\x13min_detection_score\x18\x04 \x01(\x02H\x01\x88\x01\x01\x12\x10\n\x08priority\x18\x05 \x01(\x05\x12\x12\n\nrequest_id\x18\x06 \x01(\tB\x11\n\x0f_min_similarityB\x16\n\x14_min_detection_score\"\x1d\n\x05Point\x12\t\n\x01x\x18\x01 \x01(\x02\x12\t\n\x01y\x18\x02 \x01(\x02\"5\n\x03\x42ox\x12\n\n\x02x1\x18\x01 \x01(\x02\x12\n\n\x02y1\x18\x02 \x01(\x02\x12\n\n\x02x2\x18\x03 \x01(\x02\x12\n\n\x02y2\x18\x04 \x01(\x02\"g\n\tFaceMatch\x12\x13\n\x0bidentity_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\ncollection\x18\x03 \x01(\t\x12\x12\n\nsimilarity\x18\x04 \x01(\x02\x12\x0f\n\x07\x66\x61\x63\x65_id\x18\x05 \x01(\x03\"\x89\x01\n\x0c\x44\x65tectedFace\x12\x1c\n\x03\x62ox\x18\x01 \x01(\x0b\x32\x0f.facerec.v1.Box\x12\r\n\x05score\x18\x02 \x01(\x02\x12$\n\tlandmarks\x18\x03 \x03(\x0b\x32\x11.facerec.v1.Point\x12&\n\x07matches\x18\x04 \x03(\x0b\x32\x15.facerec.v1.FaceMatch\"N\n\tImageInfo\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x04\")\n\x08JobError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"J\n\nEnrollment\x12\x13\n\x0bidentity_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66\x61\x63\x65_id\x18\x02 \x01(\x03\x12\x16\n\x0e\x66\x61\x63\x65s_in_photo\x18\x03 \x01(\r\"\xba\x03\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12!\n\x04kind\x18\x02 \x01(\x0e\x32\x13.facerec.v1.JobKind\x12#\n\x05state\x18\x03 \x01(\x0e\x32\x14.facerec.v1.JobState\x12!\n\x04spec\x18\x04 \x01(\x0b\x32\x13.facerec.v1.JobSpec\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x05image\x18\x07 \x01(\x0b\x32\x15.facerec.v1.ImageInfo\x12\'\n\x05\x66\x61\x63\x65s\x18\x08 \x03(\x0b\x32\x18.facerec.v1.DetectedFace\x12#\n\x05\x65rror\x18\t \x01(\x0b\x32\x14.facerec.v1.JobError\x12\x10\n\x08model_id\x18\n \x01(\t\x12\x17\n\x0funtrained_model\x18\x0b \x01(\x08\x12\x0f\n\x07\x61ttempt\x18\x0c \x01(\r\x12*\n\nenrollment\x18\r \x01(\x0b\x32\x16.facerec.v1.Enrollment*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05*f\n\x07JobKind\x12\x18\n\x14JOB_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12JOB_KIND_RECOGNIZE\x10\x01\x12\x13\n\x0fJOB_KIND_ENROLL\x10\x02\x12\x14\n\x10JOB_KIND_REEMBED\x10\x03*\x90\x01\n\x0cJobEventType\x12\x1e\n\x1aJOB_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17JOB_EVENT_TYPE_SNAPSHOT\x10\x01\x12 \n\x1cJOB_EVENT_TYPE_STATE_CHANGED\x10\x02\x12!\n\x1dJOB_EVENT_TYPE_FACES_DETECTED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x66\x61\x63\x65rec/v1/job.proto\x12\nfacerec.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x01\n\x07JobSpec\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05top_k\x18\x02 \x01(\r\x12\x1b\n\x0emin_similarity\x18\x03 \x01(\x02H\x00\x88\x01\x01\x12 \n\x13min_detection_score\x18\x04 \x01(\x02H\x01\x88\x01\x01\x12\x10\n\x08priority\x18\x05 \x01(\x05\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12\x1a\n\rmin_face_size\x18\x07 \x01(\rH\x02\x88\x01\x01\x42\x11\n\x0f_min_similarityB\x16\n\x14_min_detection_scoreB\x10\n\x0e_min_face_size\"\x1d\n\x05Point\x12\t\n\x01x\x18\x01 \x01(\x02\x12\t\n\x01y\x18\x02 \x01(\x02\"5\n\x03\x42ox\x12\n\n\x02x1\x18\x01 \x01(\x02\x12\n\n\x02y1\x18\x02 \x01(\x02\x12\n\n\x02x2\x18\x03 \x01(\x02\x12\n\n\x02y2\x18\x04 \x01(\x02\"g\n\tFaceMatch\x12\x13\n\x0bidentity_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\ncollection\x18\x03 \x01(\t\x12\x12\n\nsimilarity\x18\x04 \x01(\x02\x12\x0f\n\x07\x66\x61\x63\x65_id\x18\x05 \x01(\x03\"\x89\x01\n\x0c\x44\x65tectedFace\x12\x1c\n\x03\x62ox\x18\x01 \x01(\x0b\x32\x0f.facerec.v1.Box\x12\r\n\x05score\x18\x02 \x01(\x02\x12$\n\tlandmarks\x18\x03 \x03(\x0b\x32\x11.facerec.v1.Point\x12&\n\x07matches\x18\x04 \x03(\x0b\x32\x15.facerec.v1.FaceMatch\"N\n\tImageInfo\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x04\")\n\x08JobError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"J\n\nEnrollment\x12\x13\n\x0bidentity_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66\x61\x63\x65_id\x18\x02 \x01(\x03\x12\x16\n\x0e\x66\x61\x63\x65s_in_photo\x18\x03 \x01(\r\"\xba\x03\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12!\n\x04kind\x18\x02 \x01(\x0e\x32\x13.facerec.v1.JobKind\x12#\n\x05state\x18\x03 \x01(\x0e\x32\x14.facerec.v1.JobState\x12!\n\x04spec\x18\x04 \x01(\x0b\x32\x13.facerec.v1.JobSpec\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x05image\x18\x07 \x01(\x0b\x32\x15.facerec.v1.ImageInfo\x12\'\n\x05\x66\x61\x63\x65s\x18\x08 \x03(\x0b\x32\x18.facerec.v1.DetectedFace\x12#\n\x05\x65rror\x18\t \x01(\x0b\x32\x14.facerec.v1.JobError\x12\x10\n\x08model_id\x18\n \x01(\t\x12\x17\n\x0funtrained_model\x18\x0b \x01(\x08\x12\x0f\n\x07\x61ttempt\x18\x0c \x01(\r\x12*\n\nenrollment\x18\r \x01(\x0b\x32\x16.facerec.v1.Enrollment*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05*f\n\x07JobKind\x12\x18\n\x14JOB_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12JOB_KIND_RECOGNIZE\x10\x01\x12\x13\n\x0fJOB_KIND_ENROLL\x10\x02\x12\x14\n\x10JOB_KIND_REEMBED\x10\x03*\x90\x01\n\x0cJobEventType\x12\x1e\n\x1aJOB_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17JOB_EVENT_TYPE_SNAPSHOT\x10\x01\x12 \n\x1cJOB_EVENT_TYPE_STATE_CHANGED\x10\x02\x12!\n\x1dJOB_EVENT_TYPE_FACES_DETECTED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'facerec.v1.job_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOBSTATE']._serialized_start=1236
-  _globals['_JOBSTATE']._serialized_end=1390
-  _globals['_JOBKIND']._serialized_start=1392
-  _globals['_JOBKIND']._serialized_end=1494
-  _globals['_JOBEVENTTYPE']._serialized_start=1497
-  _globals['_JOBEVENTTYPE']._serialized_end=1641
+  _globals['_JOBSTATE']._serialized_start=1282
+  _globals['_JOBSTATE']._serialized_end=1436
+  _globals['_JOBKIND']._serialized_start=1438
+  _globals['_JOBKIND']._serialized_end=1540
+  _globals['_JOBEVENTTYPE']._serialized_start=1543
+  _globals['_JOBEVENTTYPE']._serialized_end=1687
   _globals['_JOBSPEC']._serialized_start=70
-  _globals['_JOBSPEC']._serialized_end=258
-  _globals['_POINT']._serialized_start=260
-  _globals['_POINT']._serialized_end=289
-  _globals['_BOX']._serialized_start=291
-  _globals['_BOX']._serialized_end=344
-  _globals['_FACEMATCH']._serialized_start=346
-  _globals['_FACEMATCH']._serialized_end=449
-  _globals['_DETECTEDFACE']._serialized_start=452
-  _globals['_DETECTEDFACE']._serialized_end=589
-  _globals['_IMAGEINFO']._serialized_start=591
-  _globals['_IMAGEINFO']._serialized_end=669
-  _globals['_JOBERROR']._serialized_start=671
-  _globals['_JOBERROR']._serialized_end=712
-  _globals['_ENROLLMENT']._serialized_start=714
-  _globals['_ENROLLMENT']._serialized_end=788
-  _globals['_JOB']._serialized_start=791
-  _globals['_JOB']._serialized_end=1233
+  _globals['_JOBSPEC']._serialized_end=304
+  _globals['_POINT']._serialized_start=306
+  _globals['_POINT']._serialized_end=335
+  _globals['_BOX']._serialized_start=337
+  _globals['_BOX']._serialized_end=390
+  _globals['_FACEMATCH']._serialized_start=392
+  _globals['_FACEMATCH']._serialized_end=495
+  _globals['_DETECTEDFACE']._serialized_start=498
+  _globals['_DETECTEDFACE']._serialized_end=635
+  _globals['_IMAGEINFO']._serialized_start=637
+  _globals['_IMAGEINFO']._serialized_end=715
+  _globals['_JOBERROR']._serialized_start=717
+  _globals['_JOBERROR']._serialized_end=758
+  _globals['_ENROLLMENT']._serialized_start=760
+  _globals['_ENROLLMENT']._serialized_end=834
+  _globals['_JOB']._serialized_start=837
+  _globals['_JOB']._serialized_end=1279
 # @@protoc_insertion_point(module_scope)

@@ -48,20 +48,22 @@ JOB_EVENT_TYPE_STATE_CHANGED: JobEventType
 JOB_EVENT_TYPE_FACES_DETECTED: JobEventType
 
 class JobSpec(_message.Message):
-    __slots__ = ("collection", "top_k", "min_similarity", "min_detection_score", "priority", "request_id")
+    __slots__ = ("collection", "top_k", "min_similarity", "min_detection_score", "priority", "request_id", "min_face_size")
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
     MIN_SIMILARITY_FIELD_NUMBER: _ClassVar[int]
     MIN_DETECTION_SCORE_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_FACE_SIZE_FIELD_NUMBER: _ClassVar[int]
     collection: str
     top_k: int
     min_similarity: float
     min_detection_score: float
     priority: int
     request_id: str
-    def __init__(self, collection: _Optional[str] = ..., top_k: _Optional[int] = ..., min_similarity: _Optional[float] = ..., min_detection_score: _Optional[float] = ..., priority: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
+    min_face_size: int
+    def __init__(self, collection: _Optional[str] = ..., top_k: _Optional[int] = ..., min_similarity: _Optional[float] = ..., min_detection_score: _Optional[float] = ..., priority: _Optional[int] = ..., request_id: _Optional[str] = ..., min_face_size: _Optional[int] = ...) -> None: ...
 
 class Point(_message.Message):
     __slots__ = ("x", "y")

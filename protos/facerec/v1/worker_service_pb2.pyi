@@ -100,14 +100,16 @@ class Task(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., attempt: _Optional[int] = ..., kind: _Optional[_Union[TaskKind, str]] = ..., lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., detect: _Optional[_Union[DetectInput, _Mapping]] = ..., embed: _Optional[_Union[EmbedInput, _Mapping]] = ...) -> None: ...
 
 class DetectInput(_message.Message):
-    __slots__ = ("photo", "min_detection_score", "crop_kinds")
+    __slots__ = ("photo", "min_detection_score", "crop_kinds", "min_face_size")
     PHOTO_FIELD_NUMBER: _ClassVar[int]
     MIN_DETECTION_SCORE_FIELD_NUMBER: _ClassVar[int]
     CROP_KINDS_FIELD_NUMBER: _ClassVar[int]
+    MIN_FACE_SIZE_FIELD_NUMBER: _ClassVar[int]
     photo: bytes
     min_detection_score: float
     crop_kinds: _containers.RepeatedScalarFieldContainer[CropKind]
-    def __init__(self, photo: _Optional[bytes] = ..., min_detection_score: _Optional[float] = ..., crop_kinds: _Optional[_Iterable[_Union[CropKind, str]]] = ...) -> None: ...
+    min_face_size: int
+    def __init__(self, photo: _Optional[bytes] = ..., min_detection_score: _Optional[float] = ..., crop_kinds: _Optional[_Iterable[_Union[CropKind, str]]] = ..., min_face_size: _Optional[int] = ...) -> None: ...
 
 class Crop(_message.Message):
     __slots__ = ("width", "height", "rgb", "kind")

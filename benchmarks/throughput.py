@@ -1,0 +1,194 @@
+"""Throughput: a naive facenet-pytorch loop against facerec's compute server, same photos and
+cores, in one run.
+
+The baseline is what one would write first: for each photo, decode it, MTCNN (keep_all),
+then InceptionResnetV1 on the crops, one photo after another. facerec gets every photo
+submitted at once and is timed to its last result. Both count the faces scoring 0.9 or more;
+a photo where facerec finds fewer is printed. facerec serves the same network as the
+baseline (the untrained FaceNet: the trained one costs the same) unless --model says
+otherwise.
+
+    .venv/bin/python benchmarks/throughput.py [--repeat 3] [--threads 2] [--device cpu]
+        [--model facenet-untrained] [-- extra facerec compute flags]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+from facenet_pytorch import MTCNN, InceptionResnetV1
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from facerec.compute.cli import client  # noqa: E402
+from facerec.compute.models import photo  # noqa: E402
+from facerec.v1 import job_pb2  # noqa: E402
+from tests.conftest import ComputeProcess  # noqa: E402
+
+MIN_SCORE = 0.9
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its finished children, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int, key: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def naive(photos: list[Path], device: str) -> tuple[float, dict[str, float], Counter]:
+    """The loop; returns wall seconds, seconds per stage, faces per photo name."""
+    mtcnn = MTCNN(keep_all=True, device=device)
+    resnet = InceptionResnetV1().eval().to(device)
+    stages = dict.fromkeys(("decode", "detect", "crop", "embed"), 0.0)
+    found: Counter = Counter()
+    start = time.perf_counter()
+    for path in photos:
+        t0 = time.perf_counter()
+        img = photo.load_rgb(path)
+        t1 = time.perf_counter()
+        with torch.inference_mode():
+            boxes, probs = mtcnn.detect(img)
+        t2 = time.perf_counter()
+        keep = (
+            []
+            if boxes is None
+            else [b for b, p in zip(boxes, probs, strict=True) if p >= MIN_SCORE]
+        )
+        t3 = t2
+        if keep:
+            with torch.inference_mode():
+                crops = mtcnn.extract(img, np.array(keep), None)
+                t3 = time.perf_counter()
+                resnet(crops.reshape(len(keep), 3, 160, 160).to(device))
+        t4 = time.perf_counter()
+        stages["decode"] += t1 - t0
+        stages["detect"] += t2 - t1
+        stages["crop"] += t3 - t2
+        stages["embed"] += t4 - t3
+        found[path.name] = len(keep)
+    return time.perf_counter() - start, stages, found
+
+
+def service(
+    photos: list[Path], model: str, threads: int, device: str, extra: list[str]
+) -> tuple[float, float, float, float, Counter, dict[str, float]]:
+    """facerec with every photo submitted at once; returns wall seconds, compute CPU seconds,
+    idle and peak RSS (MiB), faces per photo name, and mean queue and service seconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = ComputeProcess(
+            Path(tmp) / "data",
+            "--model",
+            model,
+            "--torch-threads",
+            str(threads),
+            "--device",
+            device,
+            "--max-queued-jobs",
+            str(len(photos) + 10),
+            *extra,
+        )
+        server.start()
+        try:
+            with client.connect(server.target) as api:
+                api.wait(api.submit(photos[0], job_pb2.JobSpec()).id)  # warm-up
+                pid = server.proc.pid
+                idle_rss, cpu0 = rss_mib(pid), cpu_seconds(pid)
+                done: dict[str, job_pb2.Job] = {}
+                start = time.perf_counter()
+                jobs = [(path, api.submit(path, job_pb2.JobSpec())) for path in photos]
+
+                def wait(job_id: str) -> None:
+                    done[job_id] = api.wait(job_id)
+
+                waiters = [threading.Thread(target=wait, args=(j.id,)) for _, j in jobs]
+                for t in waiters:
+                    t.start()
+                for t in waiters:
+                    t.join()
+                wall = time.perf_counter() - start
+                cpu = cpu_seconds(pid) - cpu0
+                peak = rss_mib(pid, "VmHWM")
+        finally:
+            server.kill()
+    found: Counter = Counter()
+    for path, job in jobs:
+        result = done[job.id]
+        assert result.state == job_pb2.JOB_STATE_SUCCEEDED, result.error
+        found[path.name] = min(found.get(path.name, 99), len(result.faces))
+    times = {
+        "queue+service": sum(
+            (done[j.id].update_time.ToNanoseconds() - done[j.id].create_time.ToNanoseconds()) / 1e9
+            for _, j in jobs
+        )
+        / len(jobs)
+    }
+    return wall, cpu, idle_rss, peak, found, times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
+    parser.add_argument("--repeat", type=int, default=3, help="each photo this many times")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads on each side")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--model", default="facenet-untrained")
+    parser.add_argument("extra", nargs="*", help="more `facerec compute` flags, after --")
+    args = parser.parse_args()
+    names = sorted(p for p in args.faces.iterdir() if p.suffix in (".jpg", ".png"))
+    photos = names * args.repeat
+    torch.set_num_threads(args.threads)
+    extra = list(args.extra)
+    if args.model == "facenet-untrained":
+        extra.append("--allow-untrained")
+
+    self_cpu0 = time.process_time()
+    base_wall, stages, base_found = naive(photos, args.device)
+    base_cpu = time.process_time() - self_cpu0
+    wall, cpu, idle, peak, found, times = service(
+        photos, args.model, args.threads, args.device, extra
+    )
+
+    n = len(photos)
+    print(f"{n} photos ({len(names)} x {args.repeat}), {args.threads} torch threads, {args.device}")
+    print(f"{'':22} {'photos/s':>9} {'wall s':>7} {'CPU s':>6} {'faces':>6}")
+    print(
+        f"{'naive loop':22} {n / base_wall:9.2f} {base_wall:7.1f} {base_cpu:6.1f}"
+        f" {sum(base_found.values()) * args.repeat:6d}"
+    )
+    print(
+        f"{'facerec (' + args.model + ')':22} {n / wall:9.2f} {wall:7.1f} {cpu:6.1f}"
+        f" {sum(found.values()) * args.repeat:6d}"
+    )
+    print(f"ratio facerec / naive: {base_wall / wall:.2f}x photos/s")
+    print(
+        "naive stages (s): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+        + f"; facerec mean submit-to-result {times['queue+service']:.1f} s per photo"
+    )
+    print(f"facerec compute RSS: {idle:.0f} MiB idle, {peak:.0f} MiB peak")
+    dropped = [name for name in base_found if found[name] < base_found[name]]
+    for name in dropped:
+        print(f"FEWER FACES: {name}: naive {base_found[name]}, facerec {found[name]}")
+    if not dropped:
+        print("faces found: the same or more on every photo")
+    return 1 if dropped else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
