@@ -32,7 +32,10 @@ sys.path.insert(0, str(ROOT))
 
 from facerec.compute.cli import client  # noqa: E402
 from facerec.compute.models import photo  # noqa: E402
+from facerec.compute.models.embedder import Embedder  # noqa: E402
+from facerec.compute.tasks import STAGES  # noqa: E402
 from facerec.v1 import job_pb2  # noqa: E402
+from facerec.v1 import worker_service_pb2 as wpb  # noqa: E402
 from tests.conftest import ComputeProcess  # noqa: E402
 
 MIN_SCORE = 0.9
@@ -49,6 +52,31 @@ def rss_mib(pid: int, key: str = "VmRSS") -> float:
         if line.startswith(key + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def stage_totals(api: client.Api) -> dict[str, float]:
+    """Seconds per stage and crops embedded, summed over the connected workers."""
+    totals: dict[str, float] = {}
+    for w in api.workers.ListWorkers(wpb.ListWorkersRequest(), timeout=10).workers:
+        for stage, seconds in w.stage_seconds.items():
+            totals[stage] = totals.get(stage, 0.0) + seconds
+        totals["crops"] = totals.get("crops", 0.0) + w.crops_embedded
+    return totals
+
+
+def best_embed_rate(threads: int) -> tuple[float, int]:
+    """The embedder's own best crops/s over batch sizes, and that size (in this process)."""
+    torch.set_num_threads(threads)
+    embedder = Embedder(None)
+    crops = np.random.default_rng(0).integers(0, 256, (32, 160, 160, 3), dtype=np.uint8)
+    best = (0.0, 0)
+    for size in (1, 4, 8, 16, 32):
+        embedder.embed_crops(crops[:size])
+        start = time.perf_counter()
+        for _ in range(3):
+            embedder.embed_crops(crops[:size])
+        best = max(best, (3 * size / (time.perf_counter() - start), size))
+    return best
 
 
 def naive(photos: list[Path], device: str) -> tuple[float, dict[str, float], Counter]:
@@ -107,6 +135,7 @@ def service(
         try:
             with client.connect(server.target) as api:
                 api.wait(api.submit(photos[0], job_pb2.JobSpec()).id)  # warm-up
+                before = stage_totals(api)
                 pid = server.proc.pid
                 idle_rss, cpu0 = rss_mib(pid), cpu_seconds(pid)
                 done: dict[str, job_pb2.Job] = {}
@@ -123,6 +152,7 @@ def service(
                     t.join()
                 wall = time.perf_counter() - start
                 cpu = cpu_seconds(pid) - cpu0
+                after = stage_totals(api)
                 peak = rss_mib(pid, "VmHWM")
         finally:
             server.kill()
@@ -131,13 +161,12 @@ def service(
         result = done[job.id]
         assert result.state == job_pb2.JOB_STATE_SUCCEEDED, result.error
         found[path.name] = min(found.get(path.name, 99), len(result.faces))
-    times = {
-        "queue+service": sum(
-            (done[j.id].update_time.ToNanoseconds() - done[j.id].create_time.ToNanoseconds()) / 1e9
-            for _, j in jobs
-        )
-        / len(jobs)
-    }
+    times = {k: after[k] - before.get(k, 0.0) for k in after}
+    spans = [
+        (done[j.id].update_time.ToNanoseconds() - done[j.id].create_time.ToNanoseconds()) / 1e9
+        for _, j in jobs
+    ]
+    times["queue+service"] = sum(spans) / len(spans)
     return wall, cpu, idle_rss, peak, found, times
 
 
@@ -181,6 +210,15 @@ def main() -> int:
         + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
         + f"; facerec mean submit-to-result {times['queue+service']:.1f} s per photo"
     )
+    stage_line = ", ".join(f"{k} {times.get(k, 0.0):.1f}" for k in STAGES)
+    print(f"facerec worker stages (s, summed over worker threads): {stage_line}")
+    if args.model == "facenet-untrained" and times.get("embed"):
+        rate = times.get("crops", 0.0) / times["embed"]
+        best, size = best_embed_rate(args.threads)
+        print(
+            f"embed stage: {rate:.1f} crops/s; the embedder alone at its best (batch {size}):"
+            f" {best:.1f} crops/s; {rate / best:.0%} of it"
+        )
     print(f"facerec compute RSS: {idle:.0f} MiB idle, {peak:.0f} MiB peak")
     dropped = [name for name in base_found if found[name] < base_found[name]]
     for name in dropped:

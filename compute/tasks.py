@@ -65,11 +65,17 @@ class FaceCrop:
 @dataclass(frozen=True)
 class DetectOutput:
     faces: tuple[FaceCrop, ...]
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage: decode, detect, crop
 
 
 @dataclass(frozen=True)
 class EmbedOutput:
     vectors: np.ndarray  # (n, model dim) float32
+    seconds: dict[str, float] = field(default_factory=dict)  # {"embed": ...}
+
+
+# The stages a worker reports its time in (TaskResult.stage_seconds).
+STAGES = ("decode", "detect", "crop", "embed")
 
 
 TaskOutput = DetectOutput | EmbedOutput

@@ -267,6 +267,11 @@ def test_embed_batches_mix_jobs(fresh_compute: ComputeProcess, faces: Path) -> N
     assert max(sizes) > 1, sizes
     assert listing.embed_batches_across_jobs >= 1, sizes
     print("EMBED batch sizes:", dict(sorted(sizes.items())))
+    # The worker reports where its time went, and every crop it embedded.
+    (worker,) = listing.workers
+    assert worker.crops_embedded == crops
+    assert set(worker.stage_seconds) == {"decode", "detect", "crop", "embed"}
+    assert worker.stage_seconds["detect"] > worker.stage_seconds["crop"] > 0
 
     shown = subprocess.run(
         [sys.executable, "-m", "facerec.compute.cli", "workers", "--target", fresh_compute.target],
@@ -278,6 +283,7 @@ def test_embed_batches_mix_jobs(fresh_compute: ComputeProcess, faces: Path) -> N
     assert "local/" in shown.stdout and "detect:mtcnn,embed:facenet-untrained" in shown.stdout
     assert f"done {listing.workers[0].tasks_done}" in shown.stdout
     assert f"{listing.embed_batches_across_jobs} mixed several jobs" in shown.stdout
+    assert f"{crops} crops embedded" in shown.stdout and "detect " in shown.stdout
 
 
 def test_cancelling_a_job_withdraws_its_task(

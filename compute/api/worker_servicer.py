@@ -116,6 +116,8 @@ class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):
                     tasks_in_flight=len(s.held),
                     tasks_done=s.done,
                     tasks_failed=s.failed,
+                    stage_seconds=s.stage_seconds,
+                    crops_embedded=s.crops_embedded,
                 )
                 for s in stats.sessions
             ],

@@ -160,6 +160,9 @@ def run_workers(args: argparse.Namespace) -> int:
             f" {w.tasks_in_flight}/{w.max_tasks}  done {w.tasks_done}  failed {w.tasks_failed}"
             f"  ({w.runtime})"
         )
+        if w.stage_seconds:
+            stages = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(w.stage_seconds.items()))
+            print(f"  time per stage: {stages}; {w.crops_embedded} crops embedded")
     if not listing.workers:
         print("no workers connected")
     sizes = ", ".join(f"{b.batch_size}: {b.count}" for b in listing.embed_batch_sizes)

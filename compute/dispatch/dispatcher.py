@@ -115,6 +115,9 @@ class Dispatcher(SessionRegistry):
     def _store(self, lease: Lease, output: TaskOutput) -> None:
         session = lease.session
         session.done += 1
+        session.add_seconds(output.seconds)
+        if isinstance(output, EmbedOutput):
+            session.crops_embedded += len(lease.items)
         try:
             if lease.task.kind is TaskKind.DETECT:
                 if not isinstance(output, DetectOutput):

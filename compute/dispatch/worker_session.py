@@ -14,6 +14,7 @@ from facerec.compute.errors import FailedPrecondition, InvalidArgument
 from facerec.compute.tasks import (
     DETECT_MTCNN,
     EMBED_PREFIX,
+    STAGES,
     Drained,
     FaceCrop,
     Task,
@@ -41,9 +42,17 @@ class Session:
     held: dict[str, Lease] = field(default_factory=dict)
     done: int = 0
     failed: int = 0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    crops_embedded: int = 0
     closed: bool = False
     silent: bool = False  # let a lease expire; gets nothing new until it speaks again
     draining: bool = False  # stopping: finishes what it holds, gets nothing new
+
+    def add_seconds(self, seconds: dict[str, float]) -> None:
+        """Adds a result's reported stage times to the totals (unknown or odd values ignored)."""
+        for stage, value in seconds.items():
+            if stage in STAGES and 0.0 <= value < 1e6:
+                self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + value
 
     @property
     def free(self) -> int:

@@ -143,6 +143,7 @@ def task_from_pb(msg: pb.Task) -> Task:
 
 def result_to_pb(task: Task, output: TaskOutput) -> pb.WorkRequest:
     result = pb.TaskResult(task_id=task.id, attempt=task.attempt)
+    result.stage_seconds.update(output.seconds)
     if isinstance(output, DetectOutput):
         kinds = task.crop_kinds
         result.detect.SetInParent()
@@ -165,6 +166,7 @@ def result_to_pb(task: Task, output: TaskOutput) -> pb.WorkRequest:
 def output_from_pb(msg: pb.TaskResult) -> TaskOutput:
     """The output of a result; ValueError when it is malformed."""
     which = msg.WhichOneof("output")
+    seconds = dict(msg.stage_seconds)
     if which == "detect":
         return DetectOutput(
             tuple(
@@ -175,13 +177,14 @@ def output_from_pb(msg: pb.TaskResult) -> TaskOutput:
                     crops=_face_crops(f),
                 )
                 for f in msg.detect.faces
-            )
+            ),
+            seconds,
         )
     if which == "embed":
         rows = [np.asarray(e.values, dtype=np.float32) for e in msg.embed.embeddings]
         if any(len(r) != len(rows[0]) for r in rows):
             raise ValueError("embeddings must all have the same length")
-        return EmbedOutput(np.stack(rows) if rows else np.zeros((0, 512), np.float32))
+        return EmbedOutput(np.stack(rows) if rows else np.zeros((0, 512), np.float32), seconds)
     raise ValueError("a result must carry a detect or an embed output")
 
 

@@ -26,17 +26,21 @@ from facerec.v1 import job_pb2 as facerec_dot_v1_dot_job__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x66\x61\x63\x65rec/v1/worker_service.proto\x12\nfacerec.v1\x1a\x14\x66\x61\x63\x65rec/v1/job.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x01\n\x0bWorkRequest\x12(\n\x05hello\x18\x01 \x01(\x0b\x32\x17.facerec.v1.WorkerHelloH\x00\x12(\n\x06result\x18\x02 \x01(\x0b\x32\x16.facerec.v1.TaskResultH\x00\x12*\n\x07\x66\x61ilure\x18\x03 \x01(\x0b\x32\x17.facerec.v1.TaskFailureH\x00\x12.\n\theartbeat\x18\x04 \x01(\x0b\x32\x19.facerec.v1.TaskHeartbeatH\x00\x12.\n\x08\x64raining\x18\x05 \x01(\x0b\x32\x1a.facerec.v1.WorkerDrainingH\x00\x42\t\n\x07message\"r\n\x0bWorkerHello\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x02 \x03(\t\x12\x11\n\tmax_tasks\x18\x03 \x01(\r\x12\x16\n\x0emax_batch_size\x18\x04 \x01(\r\x12\x0f\n\x07runtime\x18\x05 \x01(\t\"\x91\x01\n\x0cWorkResponse\x12*\n\x07started\x18\x01 \x01(\x0b\x32\x17.facerec.v1.WorkStartedH\x00\x12 \n\x04task\x18\x02 \x01(\x0b\x32\x10.facerec.v1.TaskH\x00\x12(\n\x06\x63\x61ncel\x18\x03 \x01(\x0b\x32\x16.facerec.v1.TaskCancelH\x00\x42\t\n\x07message\"\xa5\x01\n\x0bWorkStarted\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x15\n\rlease_seconds\x18\x02 \x01(\x02\x12\x19\n\x11heartbeat_seconds\x18\x03 \x01(\x02\x12\x10\n\x08model_id\x18\x04 \x01(\t\x12\'\n\tcrop_kind\x18\x05 \x01(\x0e\x32\x14.facerec.v1.CropKind\x12\x15\n\rembedding_dim\x18\x06 \x01(\r\"\xdf\x01\n\x04Task\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\r\x12\"\n\x04kind\x18\x03 \x01(\x0e\x32\x14.facerec.v1.TaskKind\x12\x34\n\x10lease_expires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x06\x64\x65tect\x18\x05 \x01(\x0b\x32\x17.facerec.v1.DetectInputH\x00\x12\'\n\x05\x65mbed\x18\x06 \x01(\x0b\x32\x16.facerec.v1.EmbedInputH\x00\x42\x07\n\x05input\"z\n\x0b\x44\x65tectInput\x12\r\n\x05photo\x18\x01 \x01(\x0c\x12\x1b\n\x13min_detection_score\x18\x02 \x01(\x02\x12(\n\ncrop_kinds\x18\x03 \x03(\x0e\x32\x14.facerec.v1.CropKind\x12\x15\n\rmin_face_size\x18\x04 \x01(\r\"V\n\x04\x43rop\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\x12\x0b\n\x03rgb\x18\x03 \x01(\x0c\x12\"\n\x04kind\x18\x04 \x01(\x0e\x32\x14.facerec.v1.CropKind\"?\n\nEmbedInput\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x1f\n\x05\x63rops\x18\x02 \x03(\x0b\x32\x10.facerec.v1.Crop\"\xa3\x01\n\x08\x46\x61\x63\x65\x43rop\x12\x1c\n\x03\x62ox\x18\x01 \x01(\x0b\x32\x0f.facerec.v1.Box\x12\r\n\x05score\x18\x02 \x01(\x02\x12$\n\tlandmarks\x18\x03 \x03(\x0b\x32\x11.facerec.v1.Point\x12\x1e\n\x04\x63rop\x18\x04 \x01(\x0b\x32\x10.facerec.v1.Crop\x12$\n\nmore_crops\x18\x05 \x03(\x0b\x32\x10.facerec.v1.Crop\"3\n\x0c\x44\x65tectOutput\x12#\n\x05\x66\x61\x63\x65s\x18\x01 \x03(\x0b\x32\x14.facerec.v1.FaceCrop\"\x1b\n\tEmbedding\x12\x0e\n\x06values\x18\x01 \x03(\x02\"8\n\x0b\x45mbedOutput\x12)\n\nembeddings\x18\x01 \x03(\x0b\x32\x15.facerec.v1.Embedding\"\x8e\x01\n\nTaskResult\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\r\x12*\n\x06\x64\x65tect\x18\x03 \x01(\x0b\x32\x18.facerec.v1.DetectOutputH\x00\x12(\n\x05\x65mbed\x18\x04 \x01(\x0b\x32\x17.facerec.v1.EmbedOutputH\x00\x42\x08\n\x06output\"a\n\x0bTaskFailure\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\r\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x11\n\tpermanent\x18\x05 \x01(\x08\"!\n\rTaskHeartbeat\x12\x10\n\x08task_ids\x18\x01 \x03(\t\"\x10\n\x0eWorkerDraining\"\x1d\n\nTaskCancel\x12\x0f\n\x07task_id\x18\x01 \x01(\t\"\x14\n\x12ListWorkersRequest\"\xf0\x01\n\nWorkerInfo\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x03 \x03(\t\x12\x11\n\tmax_tasks\x18\x04 \x01(\r\x12\x0f\n\x07runtime\x18\x05 \x01(\t\x12\x0c\n\x04peer\x18\x06 \x01(\t\x12\x30\n\x0c\x63onnected_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0ftasks_in_flight\x18\x08 \x01(\r\x12\x12\n\ntasks_done\x18\t \x01(\x04\x12\x14\n\x0ctasks_failed\x18\n \x01(\x04\"3\n\x0e\x42\x61tchSizeCount\x12\x12\n\nbatch_size\x18\x01 \x01(\r\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\"\xcc\x01\n\x13ListWorkersResponse\x12\'\n\x07workers\x18\x01 \x03(\x0b\x32\x16.facerec.v1.WorkerInfo\x12\x35\n\x11\x65mbed_batch_sizes\x18\x02 \x03(\x0b\x32\x1a.facerec.v1.BatchSizeCount\x12!\n\x19\x65mbed_batches_across_jobs\x18\x03 \x01(\x04\x12\x16\n\x0emax_batch_size\x18\x04 \x01(\r\x12\x1a\n\x12max_queue_delay_ms\x18\x05 \x01(\r*W\n\x08\x43ropKind\x12\x19\n\x15\x43ROP_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43ROP_KIND_BOX_160\x10\x01\x12\x19\n\x15\x43ROP_KIND_ARCFACE_112\x10\x02*P\n\x08TaskKind\x12\x19\n\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_KIND_DETECT\x10\x01\x12\x13\n\x0fTASK_KIND_EMBED\x10\x02\x32\x9e\x01\n\rWorkerService\x12=\n\x04Work\x12\x17.facerec.v1.WorkRequest\x1a\x18.facerec.v1.WorkResponse(\x01\x30\x01\x12N\n\x0bListWorkers\x12\x1e.facerec.v1.ListWorkersRequest\x1a\x1f.facerec.v1.ListWorkersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x66\x61\x63\x65rec/v1/worker_service.proto\x12\nfacerec.v1\x1a\x14\x66\x61\x63\x65rec/v1/job.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x01\n\x0bWorkRequest\x12(\n\x05hello\x18\x01 \x01(\x0b\x32\x17.facerec.v1.WorkerHelloH\x00\x12(\n\x06result\x18\x02 \x01(\x0b\x32\x16.facerec.v1.TaskResultH\x00\x12*\n\x07\x66\x61ilure\x18\x03 \x01(\x0b\x32\x17.facerec.v1.TaskFailureH\x00\x12.\n\theartbeat\x18\x04 \x01(\x0b\x32\x19.facerec.v1.TaskHeartbeatH\x00\x12.\n\x08\x64raining\x18\x05 \x01(\x0b\x32\x1a.facerec.v1.WorkerDrainingH\x00\x42\t\n\x07message\"r\n\x0bWorkerHello\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x02 \x03(\t\x12\x11\n\tmax_tasks\x18\x03 \x01(\r\x12\x16\n\x0emax_batch_size\x18\x04 \x01(\r\x12\x0f\n\x07runtime\x18\x05 \x01(\t\"\x91\x01\n\x0cWorkResponse\x12*\n\x07started\x18\x01 \x01(\x0b\x32\x17.facerec.v1.WorkStartedH\x00\x12 \n\x04task\x18\x02 \x01(\x0b\x32\x10.facerec.v1.TaskH\x00\x12(\n\x06\x63\x61ncel\x18\x03 \x01(\x0b\x32\x16.facerec.v1.TaskCancelH\x00\x42\t\n\x07message\"\xa5\x01\n\x0bWorkStarted\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x15\n\rlease_seconds\x18\x02 \x01(\x02\x12\x19\n\x11heartbeat_seconds\x18\x03 \x01(\x02\x12\x10\n\x08model_id\x18\x04 \x01(\t\x12\'\n\tcrop_kind\x18\x05 \x01(\x0e\x32\x14.facerec.v1.CropKind\x12\x15\n\rembedding_dim\x18\x06 \x01(\r\"\xdf\x01\n\x04Task\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\r\x12\"\n\x04kind\x18\x03 \x01(\x0e\x32\x14.facerec.v1.TaskKind\x12\x34\n\x10lease_expires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x06\x64\x65tect\x18\x05 \x01(\x0b\x32\x17.facerec.v1.DetectInputH\x00\x12\'\n\x05\x65mbed\x18\x06 \x01(\x0b\x32\x16.facerec.v1.EmbedInputH\x00\x42\x07\n\x05input\"z\n\x0b\x44\x65tectInput\x12\r\n\x05photo\x18\x01 \x01(\x0c\x12\x1b\n\x13min_detection_score\x18\x02 \x01(\x02\x12(\n\ncrop_kinds\x18\x03 \x03(\x0e\x32\x14.facerec.v1.CropKind\x12\x15\n\rmin_face_size\x18\x04 \x01(\r\"V\n\x04\x43rop\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\x12\x0b\n\x03rgb\x18\x03 \x01(\x0c\x12\"\n\x04kind\x18\x04 \x01(\x0e\x32\x14.facerec.v1.CropKind\"?\n\nEmbedInput\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x1f\n\x05\x63rops\x18\x02 \x03(\x0b\x32\x10.facerec.v1.Crop\"\xa3\x01\n\x08\x46\x61\x63\x65\x43rop\x12\x1c\n\x03\x62ox\x18\x01 \x01(\x0b\x32\x0f.facerec.v1.Box\x12\r\n\x05score\x18\x02 \x01(\x02\x12$\n\tlandmarks\x18\x03 \x03(\x0b\x32\x11.facerec.v1.Point\x12\x1e\n\x04\x63rop\x18\x04 \x01(\x0b\x32\x10.facerec.v1.Crop\x12$\n\nmore_crops\x18\x05 \x03(\x0b\x32\x10.facerec.v1.Crop\"3\n\x0c\x44\x65tectOutput\x12#\n\x05\x66\x61\x63\x65s\x18\x01 \x03(\x0b\x32\x14.facerec.v1.FaceCrop\"\x1b\n\tEmbedding\x12\x0e\n\x06values\x18\x01 \x03(\x02\"8\n\x0b\x45mbedOutput\x12)\n\nembeddings\x18\x01 \x03(\x0b\x32\x15.facerec.v1.Embedding\"\x84\x02\n\nTaskResult\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\r\x12*\n\x06\x64\x65tect\x18\x03 \x01(\x0b\x32\x18.facerec.v1.DetectOutputH\x00\x12(\n\x05\x65mbed\x18\x04 \x01(\x0b\x32\x17.facerec.v1.EmbedOutputH\x00\x12?\n\rstage_seconds\x18\x05 \x03(\x0b\x32(.facerec.v1.TaskResult.StageSecondsEntry\x1a\x33\n\x11StageSecondsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x42\x08\n\x06output\"a\n\x0bTaskFailure\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\r\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x11\n\tpermanent\x18\x05 \x01(\x08\"!\n\rTaskHeartbeat\x12\x10\n\x08task_ids\x18\x01 \x03(\t\"\x10\n\x0eWorkerDraining\"\x1d\n\nTaskCancel\x12\x0f\n\x07task_id\x18\x01 \x01(\t\"\x14\n\x12ListWorkersRequest\"\xfe\x02\n\nWorkerInfo\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x03 \x03(\t\x12\x11\n\tmax_tasks\x18\x04 \x01(\r\x12\x0f\n\x07runtime\x18\x05 \x01(\t\x12\x0c\n\x04peer\x18\x06 \x01(\t\x12\x30\n\x0c\x63onnected_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0ftasks_in_flight\x18\x08 \x01(\r\x12\x12\n\ntasks_done\x18\t \x01(\x04\x12\x14\n\x0ctasks_failed\x18\n \x01(\x04\x12?\n\rstage_seconds\x18\x0b \x03(\x0b\x32(.facerec.v1.WorkerInfo.StageSecondsEntry\x12\x16\n\x0e\x63rops_embedded\x18\x0c \x01(\x04\x1a\x33\n\x11StageSecondsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"3\n\x0e\x42\x61tchSizeCount\x12\x12\n\nbatch_size\x18\x01 \x01(\r\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\"\xcc\x01\n\x13ListWorkersResponse\x12\'\n\x07workers\x18\x01 \x03(\x0b\x32\x16.facerec.v1.WorkerInfo\x12\x35\n\x11\x65mbed_batch_sizes\x18\x02 \x03(\x0b\x32\x1a.facerec.v1.BatchSizeCount\x12!\n\x19\x65mbed_batches_across_jobs\x18\x03 \x01(\x04\x12\x16\n\x0emax_batch_size\x18\x04 \x01(\r\x12\x1a\n\x12max_queue_delay_ms\x18\x05 \x01(\r*W\n\x08\x43ropKind\x12\x19\n\x15\x43ROP_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43ROP_KIND_BOX_160\x10\x01\x12\x19\n\x15\x43ROP_KIND_ARCFACE_112\x10\x02*P\n\x08TaskKind\x12\x19\n\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_KIND_DETECT\x10\x01\x12\x13\n\x0fTASK_KIND_EMBED\x10\x02\x32\x9e\x01\n\rWorkerService\x12=\n\x04Work\x12\x17.facerec.v1.WorkRequest\x1a\x18.facerec.v1.WorkResponse(\x01\x30\x01\x12N\n\x0bListWorkers\x12\x1e.facerec.v1.ListWorkersRequest\x1a\x1f.facerec.v1.ListWorkersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'facerec.v1.worker_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CROPKIND']._serialized_start=2447
-  _globals['_CROPKIND']._serialized_end=2534
-  _globals['_TASKKIND']._serialized_start=2536
-  _globals['_TASKKIND']._serialized_end=2616
+  _globals['_TASKRESULT_STAGESECONDSENTRY']._loaded_options = None
+  _globals['_TASKRESULT_STAGESECONDSENTRY']._serialized_options = b'8\001'
+  _globals['_WORKERINFO_STAGESECONDSENTRY']._loaded_options = None
+  _globals['_WORKERINFO_STAGESECONDSENTRY']._serialized_options = b'8\001'
+  _globals['_CROPKIND']._serialized_start=2707
+  _globals['_CROPKIND']._serialized_end=2794
+  _globals['_TASKKIND']._serialized_start=2796
+  _globals['_TASKKIND']._serialized_end=2876
   _globals['_WORKREQUEST']._serialized_start=103
   _globals['_WORKREQUEST']._serialized_end=351
   _globals['_WORKERHELLO']._serialized_start=353
@@ -62,23 +66,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EMBEDOUTPUT']._serialized_start=1536
   _globals['_EMBEDOUTPUT']._serialized_end=1592
   _globals['_TASKRESULT']._serialized_start=1595
-  _globals['_TASKRESULT']._serialized_end=1737
-  _globals['_TASKFAILURE']._serialized_start=1739
-  _globals['_TASKFAILURE']._serialized_end=1836
-  _globals['_TASKHEARTBEAT']._serialized_start=1838
-  _globals['_TASKHEARTBEAT']._serialized_end=1871
-  _globals['_WORKERDRAINING']._serialized_start=1873
-  _globals['_WORKERDRAINING']._serialized_end=1889
-  _globals['_TASKCANCEL']._serialized_start=1891
-  _globals['_TASKCANCEL']._serialized_end=1920
-  _globals['_LISTWORKERSREQUEST']._serialized_start=1922
-  _globals['_LISTWORKERSREQUEST']._serialized_end=1942
-  _globals['_WORKERINFO']._serialized_start=1945
-  _globals['_WORKERINFO']._serialized_end=2185
-  _globals['_BATCHSIZECOUNT']._serialized_start=2187
-  _globals['_BATCHSIZECOUNT']._serialized_end=2238
-  _globals['_LISTWORKERSRESPONSE']._serialized_start=2241
-  _globals['_LISTWORKERSRESPONSE']._serialized_end=2445
-  _globals['_WORKERSERVICE']._serialized_start=2619
-  _globals['_WORKERSERVICE']._serialized_end=2777
+  _globals['_TASKRESULT']._serialized_end=1855
+  _globals['_TASKRESULT_STAGESECONDSENTRY']._serialized_start=1794
+  _globals['_TASKRESULT_STAGESECONDSENTRY']._serialized_end=1845
+  _globals['_TASKFAILURE']._serialized_start=1857
+  _globals['_TASKFAILURE']._serialized_end=1954
+  _globals['_TASKHEARTBEAT']._serialized_start=1956
+  _globals['_TASKHEARTBEAT']._serialized_end=1989
+  _globals['_WORKERDRAINING']._serialized_start=1991
+  _globals['_WORKERDRAINING']._serialized_end=2007
+  _globals['_TASKCANCEL']._serialized_start=2009
+  _globals['_TASKCANCEL']._serialized_end=2038
+  _globals['_LISTWORKERSREQUEST']._serialized_start=2040
+  _globals['_LISTWORKERSREQUEST']._serialized_end=2060
+  _globals['_WORKERINFO']._serialized_start=2063
+  _globals['_WORKERINFO']._serialized_end=2445
+  _globals['_WORKERINFO_STAGESECONDSENTRY']._serialized_start=1794
+  _globals['_WORKERINFO_STAGESECONDSENTRY']._serialized_end=1845
+  _globals['_BATCHSIZECOUNT']._serialized_start=2447
+  _globals['_BATCHSIZECOUNT']._serialized_end=2498
+  _globals['_LISTWORKERSRESPONSE']._serialized_start=2501
+  _globals['_LISTWORKERSRESPONSE']._serialized_end=2705
+  _globals['_WORKERSERVICE']._serialized_start=2879
+  _globals['_WORKERSERVICE']._serialized_end=3037
 # @@protoc_insertion_point(module_scope)

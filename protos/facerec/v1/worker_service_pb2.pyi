@@ -164,16 +164,25 @@ class EmbedOutput(_message.Message):
     def __init__(self, embeddings: _Optional[_Iterable[_Union[Embedding, _Mapping]]] = ...) -> None: ...
 
 class TaskResult(_message.Message):
-    __slots__ = ("task_id", "attempt", "detect", "embed")
+    __slots__ = ("task_id", "attempt", "detect", "embed", "stage_seconds")
+    class StageSecondsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     DETECT_FIELD_NUMBER: _ClassVar[int]
     EMBED_FIELD_NUMBER: _ClassVar[int]
+    STAGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     attempt: int
     detect: DetectOutput
     embed: EmbedOutput
-    def __init__(self, task_id: _Optional[str] = ..., attempt: _Optional[int] = ..., detect: _Optional[_Union[DetectOutput, _Mapping]] = ..., embed: _Optional[_Union[EmbedOutput, _Mapping]] = ...) -> None: ...
+    stage_seconds: _containers.ScalarMap[str, float]
+    def __init__(self, task_id: _Optional[str] = ..., attempt: _Optional[int] = ..., detect: _Optional[_Union[DetectOutput, _Mapping]] = ..., embed: _Optional[_Union[EmbedOutput, _Mapping]] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class TaskFailure(_message.Message):
     __slots__ = ("task_id", "attempt", "code", "message", "permanent")
@@ -210,7 +219,14 @@ class ListWorkersRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class WorkerInfo(_message.Message):
-    __slots__ = ("session_id", "worker_id", "capabilities", "max_tasks", "runtime", "peer", "connected_at", "tasks_in_flight", "tasks_done", "tasks_failed")
+    __slots__ = ("session_id", "worker_id", "capabilities", "max_tasks", "runtime", "peer", "connected_at", "tasks_in_flight", "tasks_done", "tasks_failed", "stage_seconds", "crops_embedded")
+    class StageSecondsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
@@ -221,6 +237,8 @@ class WorkerInfo(_message.Message):
     TASKS_IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
     TASKS_DONE_FIELD_NUMBER: _ClassVar[int]
     TASKS_FAILED_FIELD_NUMBER: _ClassVar[int]
+    STAGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    CROPS_EMBEDDED_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     worker_id: str
     capabilities: _containers.RepeatedScalarFieldContainer[str]
@@ -231,7 +249,9 @@ class WorkerInfo(_message.Message):
     tasks_in_flight: int
     tasks_done: int
     tasks_failed: int
-    def __init__(self, session_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., max_tasks: _Optional[int] = ..., runtime: _Optional[str] = ..., peer: _Optional[str] = ..., connected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tasks_in_flight: _Optional[int] = ..., tasks_done: _Optional[int] = ..., tasks_failed: _Optional[int] = ...) -> None: ...
+    stage_seconds: _containers.ScalarMap[str, float]
+    crops_embedded: int
+    def __init__(self, session_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., max_tasks: _Optional[int] = ..., runtime: _Optional[str] = ..., peer: _Optional[str] = ..., connected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tasks_in_flight: _Optional[int] = ..., tasks_done: _Optional[int] = ..., tasks_failed: _Optional[int] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ..., crops_embedded: _Optional[int] = ...) -> None: ...
 
 class BatchSizeCount(_message.Message):
     __slots__ = ("batch_size", "count")
