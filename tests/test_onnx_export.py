@@ -82,3 +82,15 @@ def test_export_without_weights_writes_sface_as_facerec_runs_it(tmp_path: Path) 
     got = raw / np.linalg.norm(raw, axis=1, keepdims=True)
     want = SFaceEmbedder().embed(crops)
     assert np.allclose(got, want, atol=1e-5)
+
+
+def test_the_cpu_embedder_runs_in_onnx_runtime_with_torch_s_embeddings(faces: Path) -> None:
+    pixels = np.rint(crops(faces) * 128.0 + 127.5).clip(0, 255).astype(np.uint8)
+    pixels = pixels.transpose(0, 2, 3, 1).copy()
+    fast = Embedder(None, "cpu")
+    assert fast.runtime == "onnxruntime"
+    slow = Embedder(None, "cpu", runtime="torch")
+    assert slow.runtime == "torch"
+    got, want = fast.embed_crops(pixels), slow.embed_crops(pixels)
+    assert got.shape == want.shape == (len(pixels), 512)
+    assert (got * want).sum(axis=1).min() >= 0.9999

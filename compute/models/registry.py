@@ -33,6 +33,7 @@ class FaceEmbedder(Protocol):
     spec: ModelSpec
     model_id: str
     untrained: bool
+    runtime: str
 
     def embed_crops(self, crops: np.ndarray) -> np.ndarray:
         """(n, dim) float32 L2-normalised embeddings of (n, size, size, 3) uint8 RGB crops
@@ -87,4 +88,4 @@ def load(choice: Choice, device: str = "cpu", threads: int = 0) -> FaceEmbedder:
         return sface.SFaceEmbedder(choice.path, threads)
     from facerec.compute.models.embedder import Embedder  # torch: only when needed
 
-    return Embedder(choice.path, device)
+    return Embedder(choice.path, device, threads)

@@ -115,6 +115,7 @@ class SFaceEmbedder:
     spec = SFACE
     model_id = SFACE.id
     untrained = False
+    runtime = "onnxruntime"
 
     def __init__(self, path: Path | None = None, threads: int = 0) -> None:
         import onnxruntime as ort

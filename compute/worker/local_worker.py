@@ -51,7 +51,7 @@ class LocalWorker:
             capabilities=runners[0].capabilities,
             max_tasks=self.cfg.worker_threads,
             runtime=f"in-process, torch {torch.__version__}, {self.cfg.device},"
-            f" embedder on {self.embedder.spec.runtime}",
+            f" embedder on {self.embedder.runtime}",
         )
         self._session = session = self.dispatcher.connect(hello, self._deliver)
         for n, runner in enumerate(runners):

@@ -80,7 +80,10 @@ class RemoteWorker:
             capabilities=runners[0].capabilities,
             max_tasks=len(runners),
             max_batch_size=cfg.max_batch_size,
-            runtime=f"python {platform.python_version()}, torch {torch.__version__}, {cfg.device}",
+            runtime=f"python {platform.python_version()}, torch {torch.__version__}, {cfg.device}"
+            + "".join(
+                f", embedder on {r.embedder.runtime}" for r in runners[:1] if r.embedder is not None
+            ),
         )
         self.stopping = threading.Event()
         self._call: grpc.Future | None = None
