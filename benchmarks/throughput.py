@@ -47,6 +47,18 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
+def children(pid: int) -> list[int]:
+    """The running children of a process (worker processes of a compute server)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
 def rss_mib(pid: int, key: str = "VmRSS") -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(key + ":"):
@@ -137,7 +149,9 @@ def service(
                 api.wait(api.submit(photos[0], job_pb2.JobSpec()).id)  # warm-up
                 before = stage_totals(api)
                 pid = server.proc.pid
-                idle_rss, cpu0 = rss_mib(pid), cpu_seconds(pid)
+                kids = children(pid)
+                idle_rss = rss_mib(pid) + sum(rss_mib(k) for k in kids)
+                cpu0 = cpu_seconds(pid) + sum(cpu_seconds(k) for k in kids)
                 done: dict[str, job_pb2.Job] = {}
                 start = time.perf_counter()
                 jobs = [(path, api.submit(path, job_pb2.JobSpec())) for path in photos]
@@ -151,9 +165,10 @@ def service(
                 for t in waiters:
                     t.join()
                 wall = time.perf_counter() - start
-                cpu = cpu_seconds(pid) - cpu0
+                cpu = cpu_seconds(pid) + sum(cpu_seconds(k) for k in kids) - cpu0
+                worker_rss = [rss_mib(k, "VmHWM") for k in kids]
                 after = stage_totals(api)
-                peak = rss_mib(pid, "VmHWM")
+                peak = rss_mib(pid, "VmHWM") + sum(worker_rss)
         finally:
             server.kill()
     found: Counter = Counter()
@@ -167,6 +182,7 @@ def service(
         for _, j in jobs
     ]
     times["queue+service"] = sum(spans) / len(spans)
+    times.update({f"worker process {n} peak RSS MiB": r for n, r in enumerate(worker_rss)})
     return wall, cpu, idle_rss, peak, found, times
 
 
@@ -219,7 +235,10 @@ def main() -> int:
             f"embed stage: {rate:.1f} crops/s; the embedder alone at its best (batch {size}):"
             f" {best:.1f} crops/s; {rate / best:.0%} of it"
         )
-    print(f"facerec compute RSS: {idle:.0f} MiB idle, {peak:.0f} MiB peak")
+    print(f"facerec compute RSS (with its worker processes): {idle:.0f} MiB idle, {peak:.0f} peak")
+    for key, value in times.items():
+        if key.startswith("worker process"):
+            print(f"  {key}: {value:.0f}")
     dropped = [name for name in base_found if found[name] < base_found[name]]
     for name in dropped:
         print(f"FEWER FACES: {name}: naive {base_found[name]}, facerec {found[name]}")

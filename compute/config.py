@@ -55,6 +55,7 @@ class ComputeConfig:
     max_photo_pixels: int = 50_000_000
     max_queued_jobs: int = 1000
     workers: int = 0
+    worker_processes: int = 0
     local_worker: bool = True
     max_batch_size: int = 16
     max_queue_delay_ms: int = 10
@@ -93,6 +94,8 @@ class ComputeConfig:
         "max_queued_jobs": "queued jobs beyond which submissions get RESOURCE_EXHAUSTED",
         "workers": "in-process worker threads (tasks the local worker runs at once); 0: one"
         f" per core, at most {MAX_DEFAULT_WORKERS}",
+        "worker_processes": "run model work in this many `facerec worker` child processes on"
+        " loopback (restarted when they die) instead of in-process threads; 0: threads",
         "local_worker": "run the in-process worker; --no-local-worker leaves all model work to"
         " remote `facerec worker`s (no models are loaded here then)",
         "max_batch_size": "most crops in one EMBED task, from any number of jobs",

@@ -41,6 +41,7 @@ class Coordinator:
         choice = registry.choose(cfg)
         self.model = choice.spec
         self.model_id = self.model.id
+        self.model_path = choice.path
         stores = sqlite.open_stores(cfg.db_path)
         self.jobs = stores.jobs
         self.gallery = stores.gallery
@@ -74,7 +75,7 @@ class Coordinator:
         )
         self.local_worker = (
             LocalWorker(cfg, self.dispatcher, registry.load(choice, cfg.device, cfg.model_threads))
-            if cfg.local_worker
+            if cfg.local_worker and cfg.worker_processes == 0
             else None
         )
         self.submitter = Submitter(

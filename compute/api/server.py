@@ -17,6 +17,7 @@ from facerec.compute.api.gallery_servicer import GalleryServicer
 from facerec.compute.api.recognition_servicer import RecognitionServicer
 from facerec.compute.api.worker_servicer import WorkerServicer
 from facerec.compute.config import ComputeConfig
+from facerec.compute.worker.process_pool import WorkerProcesses, loopback
 from facerec.v1 import (
     gallery_service_pb2,
     gallery_service_pb2_grpc,
@@ -83,6 +84,12 @@ async def serve(
     await asyncio.to_thread(coordinator.start)
     await server.start()
     coordinator.start_maintenance()
+    processes = None
+    if cfg.local_worker and cfg.worker_processes > 0:
+        processes = WorkerProcesses(
+            cfg, coordinator.model, coordinator.model_path, cfg.worker_processes
+        )
+        processes.start(loopback(cfg.grpc_host, port))
     for name in ("", *SERVICE_NAMES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     host = cfg.grpc_host if ":" not in cfg.grpc_host else f"[{cfg.grpc_host}]"
@@ -109,6 +116,8 @@ async def serve(
         await health_servicer.enter_graceful_shutdown()
         # Claimed jobs finish first, while remote workers are still connected.
         await asyncio.to_thread(coordinator.drain)
+        if processes is not None:
+            await asyncio.to_thread(processes.stop, cfg.shutdown_grace_seconds)
         await server.stop(1.0)
         await asyncio.to_thread(coordinator.stop)
         log.info("facerec compute stopped")

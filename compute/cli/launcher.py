@@ -20,6 +20,7 @@ from typing import NoReturn
 
 from facerec.compute.config import ComputeConfig
 from facerec.compute.settings import env_name
+from facerec.compute.worker.process_pool import die_with_parent
 
 READY_TIMEOUT_SECONDS = 300.0
 # Waits before starting a compute server that exited again; back to the first once one
@@ -41,16 +42,6 @@ def config_env(cfg: object) -> dict[str, str]:
             ("true" if value else "false") if isinstance(value, bool) else (str(value))
         )
     return env
-
-
-def die_with_parent() -> None:
-    """In the child: ask Linux to SIGTERM it when the parent dies, even by SIGKILL."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def start_frontend_sibling(cfg: object) -> subprocess.Popen[bytes]:
