@@ -15,6 +15,7 @@ otherwise.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import tempfile
@@ -230,9 +231,14 @@ def main() -> int:
     print(f"facerec worker stages (s, summed over worker threads): {stage_line}")
     if args.model == "facenet-untrained" and times.get("embed"):
         rate = times.get("crops", 0.0) / times["embed"]
-        best, size = best_embed_rate(args.threads)
+        threads = args.threads  # the same thread budget as each of facerec's workers had
+        for flag, value in itertools.pairwise(extra):
+            if flag == "--torch-threads":
+                threads = int(value)
+        best, size = best_embed_rate(threads)
         print(
-            f"embed stage: {rate:.1f} crops/s; the embedder alone at its best (batch {size}):"
+            f"embed stage: {rate:.1f} crops/s; the embedder alone at its best ({threads}"
+            f" threads, batch {size}):"
             f" {best:.1f} crops/s; {rate / best:.0%} of it"
         )
     print(f"facerec compute RSS (with its worker processes): {idle:.0f} MiB idle, {peak:.0f} peak")
