@@ -38,6 +38,7 @@ from facerec.compute.tasks import STAGES  # noqa: E402
 from facerec.v1 import job_pb2  # noqa: E402
 from facerec.v1 import worker_service_pb2 as wpb  # noqa: E402
 from tests.conftest import ComputeProcess  # noqa: E402
+from tests.helpers import child_pids  # noqa: E402
 
 MIN_SCORE = 0.9
 
@@ -46,18 +47,6 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and its finished children, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
-def children(pid: int) -> list[int]:
-    """The running children of a process (worker processes of a compute server)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
 
 
 def rss_mib(pid: int, key: str = "VmRSS") -> float:
@@ -150,7 +139,7 @@ def service(
                 api.wait(api.submit(photos[0], job_pb2.JobSpec()).id)  # warm-up
                 before = stage_totals(api)
                 pid = server.proc.pid
-                kids = children(pid)
+                kids = child_pids(pid)
                 idle_rss = rss_mib(pid) + sum(rss_mib(k) for k in kids)
                 cpu0 = cpu_seconds(pid) + sum(cpu_seconds(k) for k in kids)
                 done: dict[str, job_pb2.Job] = {}

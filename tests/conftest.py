@@ -16,6 +16,7 @@ import grpc
 import pytest
 
 from facerec.compute.cli import client
+from tests.helpers import child_pids
 
 ROOT = Path(__file__).resolve().parents[1]
 FACES = Path(os.environ.get("FACEREC_TEST_FACES", ROOT.parent / "shared" / "faces"))
@@ -212,15 +213,10 @@ class ServeProcess(ChildProcess):
     def compute_pid(self) -> int:
         """The pid of `facerec serve`'s compute child, from /proc."""
         assert self.proc is not None
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-                cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == self.proc.pid and b"compute" in cmdline:
-                return int(stat.parent.name)
-        raise AssertionError(f"no compute child:\n{self.log()}")
+        found = child_pids(self.proc.pid, b"compute")
+        if not found:
+            raise AssertionError(f"no compute child:\n{self.log()}")
+        return found[0]
 
 
 @pytest.fixture(scope="session")

@@ -66,3 +66,17 @@ def rpc_error(call, *args, **kwargs) -> grpc.RpcError:
 
 def reason(err: grpc.RpcError) -> str:
     return dict(err.trailing_metadata() or ()).get("facerec-reason", "")
+
+
+def child_pids(pid: int, word: bytes = b"") -> list[int]:
+    """The running children of `pid` with `word` among their arguments, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid and (not word or word in cmdline):
+            found.append(int(stat.parent.name))
+    return found

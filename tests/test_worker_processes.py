@@ -11,20 +11,11 @@ from facerec.compute.cli import client
 from facerec.v1 import job_pb2
 from facerec.v1 import worker_service_pb2 as wpb
 from tests.conftest import ComputeProcess
-from tests.helpers import spec
+from tests.helpers import child_pids, spec
 
 
 def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == pid and b"worker" in cmdline:
-            found.append(int(stat.parent.name))
-    return found
+    return child_pids(pid, b"worker")
 
 
 def _workers(api: client.Api, count: int, timeout: float = 120.0) -> list[wpb.WorkerInfo]:
