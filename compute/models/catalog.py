@@ -19,7 +19,7 @@ class ModelSpec:
     id: str
     dim: int  # embedding size; embeddings are L2-normalised
     crop: CropKind  # what DETECT cuts for it
-    runtime: str  # "torch" or "onnxruntime"
+    runtime: str  # what runs it
     min_similarity: float  # default cosine threshold of a match
     alert_threshold: float  # default cosine threshold of a watchlist alert
     trained: bool
@@ -30,7 +30,7 @@ FACENET = ModelSpec(
     id="facenet-vggface2",
     dim=512,
     crop=CropKind.BOX_160,
-    runtime="torch",
+    runtime="onnxruntime on a CPU, torch on a GPU",
     min_similarity=0.5,
     alert_threshold=0.8,
     trained=True,
@@ -50,7 +50,7 @@ UNTRAINED = ModelSpec(
     id="facenet-untrained",
     dim=512,
     crop=CropKind.BOX_160,
-    runtime="torch",
+    runtime="onnxruntime on a CPU, torch on a GPU",
     min_similarity=0.5,
     alert_threshold=0.8,
     trained=False,

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 from facerec.compute.config import ComputeConfig
-from facerec.compute.models.catalog import ModelSpec
+from facerec.compute.models.catalog import FACENET, ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class WorkerProcesses:
             "--weights-sha256",
             cfg.weights_sha256,
         ]
-        if self.weights is not None and self.model.runtime == "torch":
+        if self.weights is not None and self.model.id == FACENET.id:
             cmd += ["--weights-path", str(self.weights)]
         if not self.model.trained:
             cmd.append("--allow-untrained")
