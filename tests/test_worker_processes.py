@@ -48,9 +48,13 @@ def test_a_killed_worker_process_loses_no_job(fresh_compute: ComputeProcess, fac
         os.kill(children[0], signal.SIGKILL)
         jobs = [api.wait(i) for i in ids]
         assert all(j.state == job_pb2.JOB_STATE_SUCCEEDED for j in jobs), [j.error for j in jobs]
-        _workers(api, 2)  # the killed one was started again
+        again = _workers(api, 2)  # the killed one was started again, the dead session dropped
+        assert sorted(w.worker_id for w in again) == ["process/0", "process/1"]
+        assert {w.session_id for w in again} != {w.session_id for w in workers}
         assert children[0] not in _children(fresh_compute.proc.pid)
         survivors = _children(fresh_compute.proc.pid)
     assert "starting it again" in fresh_compute.log()
+    # Its task went back when the child died, not when its lease ran out.
+    assert "lease expired" not in fresh_compute.log()
     assert fresh_compute.terminate() == 0
     assert not [pid for pid in survivors if Path(f"/proc/{pid}").exists()]  # stopped with it

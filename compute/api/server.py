@@ -87,7 +87,11 @@ async def serve(
     processes = None
     if cfg.local_worker and cfg.worker_processes > 0:
         processes = WorkerProcesses(
-            cfg, coordinator.model, coordinator.model_path, cfg.worker_processes
+            cfg,
+            coordinator.model,
+            coordinator.model_path,
+            cfg.worker_processes,
+            on_exit=coordinator.dispatcher.disconnect_worker,
         )
         processes.start(loopback(cfg.grpc_host, port))
     for name in ("", *SERVICE_NAMES):

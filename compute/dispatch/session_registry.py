@@ -89,6 +89,15 @@ class SessionRegistry:
                 ),
             )
 
+    def disconnect_worker(self, worker_id: str) -> int:
+        """A worker known to be dead (a child process that exited): its sessions end now and
+        their tasks go back, without waiting for the stream or the lease to notice."""
+        with self._cond:
+            gone = [s for s in self._sessions.values() if s.hello.worker_id == worker_id]
+        for session in gone:
+            self.disconnect(session)
+        return len(gone)
+
     def drain_session(self, session: Session) -> None:
         """The worker is stopping: it keeps its leases but gets no new task."""
         with self._cond:

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from facerec.compute.config import ComputeConfig
@@ -43,13 +44,25 @@ def loopback(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def worker_id(n: int) -> str:
+    """The worker id of child `n`."""
+    return f"process/{n}"
+
+
 class WorkerProcesses:
     """`count` worker children serving `model`, kept running until `stop()`."""
 
     def __init__(
-        self, cfg: ComputeConfig, model: ModelSpec, weights: Path | None, count: int
+        self,
+        cfg: ComputeConfig,
+        model: ModelSpec,
+        weights: Path | None,
+        count: int,
+        on_exit: Callable[[str], object] | None = None,
     ) -> None:
+        """`on_exit(worker_id)` runs when a child has died, before it is started again."""
         self.cfg = cfg
+        self.on_exit = on_exit
         self.model = model
         self.weights = weights
         self.count = count
@@ -67,7 +80,7 @@ class WorkerProcesses:
             "--coordinator",
             target,
             "--worker-id",
-            f"process/{n}",
+            worker_id(n),
             "--max-tasks",
             "1",
             "--device",
@@ -116,6 +129,8 @@ class WorkerProcesses:
                         proc.pid,
                         proc.returncode,
                     )
+                    if self.on_exit is not None:
+                        self.on_exit(worker_id(n))
                     self.procs[n] = self._spawn(target, n)
 
     def pids(self) -> list[int]:
