@@ -85,6 +85,13 @@ def test_the_untrained_network_is_refused_without_allow_untrained(tmp_path: Path
     assert unknown.returncode == 2 and "unknown model 'arcface'" in unknown.stderr
 
 
+def test_a_smallest_face_out_of_range_is_refused_at_start(tmp_path: Path) -> None:
+    proc = _run_compute(tmp_path, "--grpc-port", "0", "--allow-untrained", "--min-face-size", "5")
+    assert proc.returncode == 2, proc.stderr
+    assert "--min-face-size must be 12-4096 pixels (got 5)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_untrained_model_is_announced(compute: ComputeProcess) -> None:
     assert f"model {UNTRAINED_MODEL_ID}" in compute.log()
     assert "UNTRAINED" in compute.log()

@@ -16,7 +16,14 @@ from facerec.compute.dispatch.pipeline import Pipeline
 from facerec.compute.dispatch.reembedder import Reembedder
 from facerec.compute.dispatch.submitter import Submitter
 from facerec.compute.dispatch.webhooks import WebhookDispatcher
-from facerec.compute.domain import Alert, Job, JobEvent, JobEventType, JobState
+from facerec.compute.domain import (
+    MIN_FACE_SIZE_RANGE,
+    Alert,
+    Job,
+    JobEvent,
+    JobEventType,
+    JobState,
+)
 from facerec.compute.models import catalog, registry
 from facerec.compute.models.embedder import check_device
 from facerec.compute.store import sqlite
@@ -36,6 +43,11 @@ class Coordinator:
 
     def __init__(self, cfg: ComputeConfig, loop: asyncio.AbstractEventLoop) -> None:
         self.cfg = cfg
+        low, high = MIN_FACE_SIZE_RANGE
+        if not low <= cfg.min_face_size <= high:
+            raise ValueError(
+                f"--min-face-size must be {low}-{high} pixels (got {cfg.min_face_size})"
+            )
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         check_device(cfg.device)
         choice = registry.choose(cfg)
