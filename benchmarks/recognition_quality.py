@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from facerec.compute.config import ComputeConfig  # noqa: E402
 from facerec.compute.errors import WeightsError  # noqa: E402
-from facerec.compute.models import catalog, photo, registry, sface, weights  # noqa: E402
+from facerec.compute.models import catalog, photo, registry  # noqa: E402
 from facerec.compute.models.detector import Detector  # noqa: E402
 
 OBAMA = {"obama.jpg", "obama2.jpg", "obama3.jpg", "32bit.png", "obama_partial_face.jpg"}
@@ -67,12 +67,11 @@ def main() -> int:
     print(f"same-person pairs: the {len(OBAMA)} photos of Obama; every other pair is different\n")
 
     choices = [registry.Choice(catalog.UNTRAINED, None), registry.Choice(catalog.SFACE, None)]
-    cfg = ComputeConfig(weights_path=args.weights_path, weights_url="")
+    cfg = ComputeConfig(weights_path=args.weights_path, weights_url="", model=catalog.FACENET.id)
     try:
-        choices.insert(0, registry.Choice(catalog.FACENET, weights.resolve_for(cfg)))
+        choices.insert(0, registry.choose(cfg))
     except WeightsError as exc:
         print(f"facenet-vggface2 left out: {str(exc).split('. ')[0]}\n")
-    choices = [c for c in choices if c.spec is not catalog.FACENET or c.path is not None]
 
     header = (
         f"{'model':<20} {'same: min / median':>19} {'different: median / max':>24}"
@@ -83,8 +82,7 @@ def main() -> int:
     costs, hardest, enrolled = {}, {}, {}
     for choice in choices:
         spec = choice.spec
-        path = choice.path or (sface.locate() if spec is catalog.SFACE else None)
-        embedder = registry.load(registry.Choice(spec, path), "cpu", args.threads)
+        embedder = registry.load(choice, "cpu", args.threads)
         crops = np.concatenate(
             [detector.crop_images(img, [det], spec.crop) for _, _, img, det in found]
         )

@@ -10,7 +10,6 @@ from typing import Any, Protocol
 import numpy as np
 
 CROP_SIZE = 160
-CROP_BYTES = CROP_SIZE * CROP_SIZE * 3
 DETECT_MTCNN = "detect:mtcnn"
 EMBED_PREFIX = "embed:"
 

@@ -12,11 +12,10 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import grpc
 import pytest
 
 from facerec.compute.cli import client
-from tests.helpers import child_pids
+from tests.helpers import child_pids, connected
 
 ROOT = Path(__file__).resolve().parents[1]
 FACES = Path(os.environ.get("FACEREC_TEST_FACES", ROOT.parent / "shared" / "faces"))
@@ -125,8 +124,7 @@ def compute(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComputeProcess
 
 @pytest.fixture(scope="session")
 def api(compute: ComputeProcess) -> Iterator[client.Api]:
-    with client.connect(compute.target) as a:
-        grpc.channel_ready_future(a.channel).result(timeout=30)
+    with connected(compute.target) as a:
         yield a
 
 

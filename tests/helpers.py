@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from facerec.compute.cli import client
 from facerec.compute.cli.client import Api
 from facerec.v1 import gallery_service_pb2 as gpb
 from facerec.v1 import job_pb2
@@ -80,3 +82,11 @@ def child_pids(pid: int, word: bytes = b"") -> list[int]:
         if ppid == pid and (not word or word in cmdline):
             found.append(int(stat.parent.name))
     return found
+
+
+@contextlib.contextmanager
+def connected(target: str) -> Iterator[Api]:
+    """A client of the compute server at `target`, once its channel is ready."""
+    with client.connect(target) as api:
+        grpc.channel_ready_future(api.channel).result(timeout=30)
+        yield api

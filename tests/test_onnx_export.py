@@ -80,7 +80,7 @@ def test_export_without_weights_writes_sface_as_facerec_runs_it(tmp_path: Path) 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (raw,) = session.run(None, {"data": crops.transpose(0, 3, 1, 2).astype(np.float32)})
     got = raw / np.linalg.norm(raw, axis=1, keepdims=True)
-    want = SFaceEmbedder().embed(crops)
+    want = SFaceEmbedder().embed_crops(crops)
     assert np.allclose(got, want, atol=1e-5)
 
 

@@ -33,7 +33,7 @@ def embed_faces(embedder, detector, path: Path) -> np.ndarray:
     found = [d for d in detector.detect(img) if d.score >= 0.9]
     pixels = np.asarray(img)
     crops = np.stack([align.arcface_crop(pixels, np.array(d.landmarks)) for d in found])
-    return embedder.embed(crops)
+    return embedder.embed_crops(crops)
 
 
 def test_the_shipped_file_is_verified(tmp_path: Path) -> None:
@@ -61,12 +61,12 @@ def test_folded_graph_has_one_input_and_no_dequantisation(tmp_path: Path) -> Non
 
 def test_embeddings_are_normalised_deterministic_and_batch_independent(embedder) -> None:
     crops = np.random.default_rng(3).integers(0, 256, (5, 112, 112, 3), dtype=np.uint8)
-    batch = embedder.embed(crops)
+    batch = embedder.embed_crops(crops)
     assert batch.shape == (5, SFACE.dim) and batch.dtype == np.float32
     assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
-    one = np.concatenate([embedder.embed(crops[i : i + 1]) for i in range(5)])
+    one = np.concatenate([embedder.embed_crops(crops[i : i + 1]) for i in range(5)])
     assert np.allclose(batch, one, atol=1e-5)
-    assert embedder.embed(np.zeros((0, 112, 112, 3), np.uint8)).shape == (0, SFACE.dim)
+    assert embedder.embed_crops(np.zeros((0, 112, 112, 3), np.uint8)).shape == (0, SFACE.dim)
 
 
 def test_similarity_transform_maps_landmarks_onto_the_template() -> None:

@@ -4,7 +4,6 @@ detector, a gallery that follows a model change, and an erasure that leaves noth
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -24,20 +23,13 @@ from facerec.v1 import gallery_pb2, job_pb2
 from facerec.v1 import gallery_service_pb2 as gpb
 from facerec.v1 import worker_service_pb2 as wpb
 from tests.conftest import ChildProcess, ComputeProcess, WorkerProcess
-from tests.helpers import enroll_person, new_collection, reason, recognize, rpc_error
+from tests.helpers import connected, enroll_person, new_collection, reason, recognize, rpc_error
 from tests.test_cli import facerec
 
 pytestmark = pytest.mark.slow
 
 OBAMA_TOO = ["obama2.jpg", "obama3.jpg", "32bit.png", "obama_partial_face.jpg"]
 NOBODY = ["angelina_jolie.jpg", "kate_siegel.jpg", "paul_rudd.jpg", "shea_whigham.jpg"]
-
-
-@contextlib.contextmanager
-def _connect(target: str) -> Iterator[client.Api]:
-    with client.connect(target) as api:
-        grpc.channel_ready_future(api.channel).result(timeout=30)
-        yield api
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +41,7 @@ def sface_compute(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComputeP
 
 @pytest.fixture(scope="module")
 def sface_api(sface_compute: ComputeProcess) -> Iterator[client.Api]:
-    with _connect(sface_compute.target) as api:
+    with connected(sface_compute.target) as api:
         yield api
 
 
@@ -99,7 +91,7 @@ def test_python_detects_node_embeds_sface(
     )
     node = WorkerProcess.node(tmp_path, coordinator.target, "node-sface", onnx_sface)
     workers += [detect.start(), node.start()]
-    with _connect(coordinator.target) as api:
+    with connected(coordinator.target) as api:
         collection = new_collection(api)
         enroll_person(api, collection, "Obama", faces / "obama.jpg")
         job = recognize(api, faces / "obama2.jpg", collection=collection)
@@ -108,7 +100,7 @@ def test_python_detects_node_embeds_sface(
         img = photo.load_rgb(faces / "obama.jpg")
         landmarks = np.array(Detector().detect(img, DEFAULT_MIN_FACE_SIZE)[0].landmarks)
         crop = align.arcface_crop(np.asarray(img), landmarks)
-        (python_vector,) = SFaceEmbedder().embed(crop[None])
+        (python_vector,) = SFaceEmbedder().embed_crops(crop[None])
         found = api.gallery.SearchFaces(
             gpb.SearchFacesRequest(
                 embedding=python_vector.tolist(),
@@ -148,7 +140,7 @@ def test_gallery_follows_a_model_change_and_erasure_leaves_nothing(
 ) -> None:
     server = fresh_compute
     server.extra = ("--model", "sface")
-    with _connect(server.start().target) as api:
+    with connected(server.start().target) as api:
         collection = new_collection(api)
         obama = enroll_person(api, collection, "Obama", faces / "obama.jpg")
         enroll_person(api, collection, "Biden", faces / "biden.jpg")
@@ -156,7 +148,7 @@ def test_gallery_follows_a_model_change_and_erasure_leaves_nothing(
 
     # Another model (its crop kind differs): the faces are re-embedded from stored crops.
     server.extra = ("--model", UNTRAINED.id)
-    with _connect(server.start().target) as api:
+    with connected(server.start().target) as api:
         answer = _wait_reembedded(api)
         assert answer.model.id == UNTRAINED.id
         job = recognize(api, faces / "obama.jpg", collection=collection)
@@ -171,7 +163,7 @@ def test_gallery_follows_a_model_change_and_erasure_leaves_nothing(
 
     # And back: SFace recognises another photo of him again.
     server.extra = ("--model", "sface")
-    with _connect(server.start().target) as api:
+    with connected(server.start().target) as api:
         _wait_reembedded(api)
         job = recognize(api, faces / "obama3.jpg", collection=collection)
         assert _names(job) == [["Obama"]]
@@ -203,12 +195,12 @@ def test_a_collection_of_another_model_is_refused_while_it_is_re_embedded(
     a message that names the re-embedding; GetModel shows its progress."""
     server = fresh_compute
     server.extra = ("--model", "sface")
-    with _connect(server.start().target) as api:
+    with connected(server.start().target) as api:
         collection = new_collection(api)
         enroll_person(api, collection, "Obama", faces / "obama.jpg")
     server.terminate()
     server.extra = ("--model", UNTRAINED.id, "--no-local-worker")
-    with _connect(server.start().target) as api:
+    with connected(server.start().target) as api:
         answer = api.gallery.GetModel(gpb.GetModelRequest(), timeout=10)
         (progress,) = [r for r in answer.reembeddings if r.collection == collection]
         assert (progress.faces_total, progress.faces_done) == (1, 0)
@@ -228,13 +220,13 @@ def test_without_kept_crops_a_model_change_asks_for_enrolment(
 ) -> None:
     server = fresh_compute
     server.extra = ("--model", "sface", "--no-keep-face-crops")
-    with _connect(server.start().target) as api:
+    with connected(server.start().target) as api:
         collection = new_collection(api)
         enroll_person(api, collection, "Obama", faces / "obama.jpg")
         assert _rows(server, "SELECT COUNT(*) FROM face_crops") == [0]
     server.terminate()
     server.extra = ("--model", UNTRAINED.id)
-    with _connect(server.start().target) as api:
+    with connected(server.start().target) as api:
         answer = api.gallery.GetModel(gpb.GetModelRequest(), timeout=10)
         (progress,) = answer.reembeddings
         assert progress.state == gallery_pb2.REEMBEDDING_STATE_NEEDS_ENROLMENT

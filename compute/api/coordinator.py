@@ -19,6 +19,7 @@ from facerec.compute.dispatch.webhooks import WebhookDispatcher
 from facerec.compute.domain import (
     MIN_FACE_SIZE_RANGE,
     Alert,
+    GalleryFace,
     Job,
     JobEvent,
     JobEventType,
@@ -156,9 +157,10 @@ class Coordinator:
         self.submitter.close()
         self.index.snapshot()
 
-    def erased(self) -> None:
-        """After a deletion from the gallery: the index snapshots and the store's files keep
-        no copy of the deleted faces."""
+    def erased(self, faces: list[GalleryFace]) -> None:
+        """After a deletion from the gallery: the faces leave the index, and neither its
+        snapshots nor the store's files keep a copy of them."""
+        self.matcher.removed(faces)
         self.index.snapshot()
         self.gallery.purge()
 

@@ -56,7 +56,7 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
     async def DeleteCollection(self, request: Any, context: Any) -> pb.DeleteCollectionResponse:
         identities, faces = await asyncio.to_thread(self.c.gallery.delete_collection, request.name)
         self.c.index.drop_collection(request.name)
-        await asyncio.to_thread(self.c.erased)
+        await asyncio.to_thread(self.c.erased, [])
         return pb.DeleteCollectionResponse(deleted_identities=identities, deleted_faces=len(faces))
 
     @unary
@@ -89,15 +89,13 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
     @unary
     async def DeleteIdentity(self, request: Any, context: Any) -> pb.DeleteIdentityResponse:
         faces = await asyncio.to_thread(self.c.gallery.delete_identity, request.identity_id)
-        self.c.matcher.removed(faces)
-        await asyncio.to_thread(self.c.erased)
+        await asyncio.to_thread(self.c.erased, faces)
         return pb.DeleteIdentityResponse(deleted_faces=len(faces))
 
     @unary
     async def DeleteFace(self, request: Any, context: Any) -> pb.DeleteFaceResponse:
         face = await asyncio.to_thread(self.c.gallery.delete_face, request.face_id)
-        self.c.matcher.removed([face])
-        await asyncio.to_thread(self.c.erased)
+        await asyncio.to_thread(self.c.erased, [face])
         return pb.DeleteFaceResponse()
 
     @unary

@@ -20,11 +20,11 @@ from collections.abc import Callable
 import numpy as np
 
 from facerec.compute.config import ComputeConfig
+from facerec.compute.dispatch.active_job import ActiveJob
 from facerec.compute.dispatch.embed_batcher import EmbedBatcher
 from facerec.compute.dispatch.pipeline import Pipeline
 from facerec.compute.dispatch.session_registry import SessionRegistry
 from facerec.compute.dispatch.worker_session import (
-    ActiveJob,
     Lease,
     Session,
     checked_vectors,

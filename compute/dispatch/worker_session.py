@@ -9,14 +9,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from facerec.compute.dispatch.embed_batcher import MAX_BATCH, EmbedItem
-from facerec.compute.domain import Job
 from facerec.compute.errors import FailedPrecondition, InvalidArgument
 from facerec.compute.tasks import (
     DETECT_MTCNN,
     EMBED_PREFIX,
     STAGES,
     Drained,
-    FaceCrop,
     Task,
     TaskCancel,
     TaskError,
@@ -119,15 +117,3 @@ def checked_vectors(vectors: np.ndarray, n: int, dim: int) -> np.ndarray:
     if not np.all(np.isfinite(norms)) or np.any(norms < 1e-6):
         raise TaskError("BAD_RESULT", "embeddings must be finite and non-zero")
     return vectors / norms
-
-
-@dataclass
-class ActiveJob:
-    """A claimed job in memory: its faces and the embeddings that came back so far."""
-
-    job: Job
-    faces: tuple[FaceCrop, ...] = ()
-    face_ids: tuple[int, ...] = ()  # REEMBED: the gallery faces being embedded again
-    vectors: np.ndarray | None = None
-    pending: int = 0
-    found: int = 0

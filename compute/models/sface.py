@@ -105,7 +105,6 @@ def load_graph(path: Path):  # -> onnx.ModelProto
     del graph.value_info[:]
     for value in (*graph.input, *graph.output):
         value.type.tensor_type.shape.dim[0].dim_param = "batch"
-    model.metadata_props.add(key="facerec_model_id", value=SFACE.id)
     return model
 
 
@@ -133,10 +132,6 @@ class SFaceEmbedder:
 
     def embed_crops(self, crops: np.ndarray) -> np.ndarray:
         """Embeddings (n, 128) float32, L2-normalised, of (n, 112, 112, 3) uint8 RGB crops."""
-        return self.embed(crops)
-
-    def embed(self, crops: np.ndarray) -> np.ndarray:
-        """The same as `embed_crops`."""
         if len(crops) == 0:
             return np.zeros((0, SFACE.dim), dtype=np.float32)
         batch = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)

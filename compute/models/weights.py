@@ -104,10 +104,3 @@ class WeightSettings(Protocol):
     weights_url: str
     weights_sha256: str
     allow_untrained: bool
-
-
-def resolve_for(cfg: WeightSettings) -> Path | None:
-    """`resolve` with a config's weight settings."""
-    return resolve(
-        cfg.weights_path, cfg.cache_dir, cfg.weights_url, cfg.weights_sha256, cfg.allow_untrained
-    )

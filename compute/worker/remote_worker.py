@@ -69,6 +69,14 @@ def build_runners(cfg: WorkerConfig) -> list[TaskRunner]:
     ]
 
 
+def _runtime(cfg: WorkerConfig, runner: TaskRunner) -> str:
+    """What the hello says this worker runs on."""
+    runtime = f"python {platform.python_version()}, torch {torch.__version__}, {cfg.device}"
+    if runner.embedder is not None:
+        runtime += f", embedder on {runner.embedder.runtime}"
+    return runtime
+
+
 class RemoteWorker:
     """Keeps one Work session open, reconnecting with jittered exponential backoff."""
 
@@ -80,10 +88,7 @@ class RemoteWorker:
             capabilities=runners[0].capabilities,
             max_tasks=len(runners),
             max_batch_size=cfg.max_batch_size,
-            runtime=f"python {platform.python_version()}, torch {torch.__version__}, {cfg.device}"
-            + "".join(
-                f", embedder on {r.embedder.runtime}" for r in runners[:1] if r.embedder is not None
-            ),
+            runtime=_runtime(cfg, runners[0]),
         )
         self.stopping = threading.Event()
         self._call: grpc.Future | None = None
