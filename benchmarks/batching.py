@@ -38,13 +38,13 @@ def run(args: argparse.Namespace, batch: int, workdir: Path) -> dict:
         for n in range(args.remote):
             extra = ["--device", args.device, "--max-tasks", str(args.workers)]
             extra += ["--torch-threads", str(args.threads)]
-            w = WorkerProcess.python(workdir, compute.target, f"w{n}", *extra)
+            w = WorkerProcess.python(workdir, compute, f"w{n}", *extra)
             workers.append(w.start())
     else:
         compute = ComputeProcess(workdir / "data", *common, "--workers", str(args.workers))
         compute.start()
     try:
-        with client.connect(compute.target) as api:
+        with client.connect(compute.target, compute.key) as api:
             # One warm-up job so that lazy initialisation is not measured.
             api.wait(api.submit(photos[0], job_pb2.JobSpec()).id)
             before = api.workers.ListWorkers(wpb.ListWorkersRequest(), timeout=10)

@@ -63,7 +63,7 @@ def main() -> int:
         server.start()
         try:
             service: dict[str, float] = {}
-            with client.connect(server.target) as api:
+            with client.connect(server.target, server.key) as api:
                 api.wait(api.submit(photos[0], job_pb2.JobSpec()).id)  # warm-up
                 for path in photos:
                     samples = []

@@ -48,7 +48,7 @@ def main() -> int:
             data, "--no-local-worker", "--max-queued-jobs", str(args.jobs + 10)
         ).start()
         try:
-            with client.connect(server.target) as api:
+            with client.connect(server.target, server.key) as api:
                 pid = server.proc.pid
                 time.sleep(1.0)
                 idle = rss_mib(pid)

@@ -135,7 +135,7 @@ def service(
         )
         server.start()
         try:
-            with client.connect(server.target) as api:
+            with client.connect(server.target, server.key) as api:
                 api.wait(api.submit(photos[0], job_pb2.JobSpec()).id)  # warm-up
                 before = stage_totals(api)
                 pid = server.proc.pid

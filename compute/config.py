@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,28 @@ MAX_DEFAULT_WORKERS = 4
 
 def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "facerec"
+
+
+# The settings of every client of the compute server (worker, front end, CLI).
+CLIENT_DOCS = {
+    "api_key": "API key sent with every call (a worker needs a worker key: facerec keys"
+    " create --role worker)",
+    "tls_ca": "PEM CA certificates to verify the compute server with; set: connect over TLS"
+    " (the system's CAs when it is empty but --tls-cert is given)",
+    "tls_cert": "PEM client certificate, for a server that asks for one (mutual TLS)",
+    "tls_key": "PEM private key of the client certificate",
+}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a listen address) is reachable from this machine only."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -68,9 +91,16 @@ class ComputeConfig:
     webhook_max_attempts: int = 8
     webhook_backoff_seconds: float = 2.0
     webhook_timeout_seconds: float = 10.0
+    webhook_allow_networks: str = ""
+    require_keys: bool = True
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    insecure: bool = False
 
     __field_docs__: ClassVar[dict[str, str]] = {
-        "grpc_host": "address to listen on (0.0.0.0 for every interface)",
+        "grpc_host": "address to listen on (0.0.0.0 for every interface: needs --tls-cert"
+        " and keys, or --insecure)",
         "grpc_port": "gRPC port; 0 picks a free one",
         "data_dir": "where the SQLite database, photo spool and index snapshots live",
         "device": "torch device for the models: cpu, cuda or cuda:N",
@@ -112,6 +142,17 @@ class ComputeConfig:
         "webhook_max_attempts": "POSTs of one alert to one webhook before it is marked failed",
         "webhook_backoff_seconds": "wait before the 2nd attempt; doubles each time (with jitter)",
         "webhook_timeout_seconds": "how long a webhook receiver may take to answer",
+        "webhook_allow_networks": "comma-separated networks (CIDR) webhooks may reach although"
+        " they are loopback, private, link-local or otherwise internal, e.g. 10.0.0.0/8;"
+        " empty: public addresses only",
+        "require_keys": "check an API key on every call (see `facerec keys`);"
+        " --no-require-keys lets anyone who reaches the port do anything (loopback only,"
+        " unless --insecure)",
+        "tls_cert": "PEM certificate chain of the gRPC server (with --tls-key: TLS)",
+        "tls_key": "PEM private key of --tls-cert",
+        "tls_client_ca": "PEM CA certificates; clients (workers, front ends) must then present"
+        " a certificate signed by one (mutual TLS)",
+        "insecure": "allow listening on a non-loopback address without TLS or without keys",
     }
 
     @property
@@ -123,6 +164,10 @@ class ComputeConfig:
     def model_threads(self) -> int:
         """`torch_threads`, with 0 resolved to the cores per worker thread."""
         return self.torch_threads or max(1, cpu_count() // self.worker_threads)
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
 
     @property
     def db_path(self) -> Path:
@@ -156,6 +201,10 @@ class WorkerConfig:
     cache_dir: Path = field(default_factory=default_cache_dir)
     reconnect_max_seconds: float = 30.0
     shutdown_grace_seconds: float = 30.0
+    api_key: str = ""
+    tls_ca: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     __field_docs__: ClassVar[dict[str, str]] = {
         "coordinator": "HOST:PORT of the compute server that hands out tasks",
@@ -177,4 +226,5 @@ class WorkerConfig:
         " from 0.5 s, with jitter)",
         "shutdown_grace_seconds": "how long SIGTERM waits for the tasks in hand to finish"
         " (no new ones come meanwhile); a second signal stops at once",
+        **CLIENT_DOCS,
     }

@@ -14,6 +14,9 @@ DEFAULT_MIN_FACE_SIZE = 40
 MIN_FACE_SIZE_RANGE = (12, 4096)
 MAX_PRIORITY = 9
 MAX_REQUEST_ID = 128
+# What replaces an erased person's id and name in job results, enrolment records and alerts.
+ERASED_ID = "erased"
+ERASED_NAME = "[erased]"
 
 
 class JobState(enum.IntEnum):
@@ -59,6 +62,14 @@ class JobSpec:
     request_id: str = ""
     identity_id: str = ""
     face_ids: tuple[int, ...] = ()  # REEMBED: the gallery faces to embed again
+    owner: str = ""  # id of the key whose holder submitted it ('' with keys off)
+
+    @property
+    def request_key(self) -> str:
+        """The request id as stored: one per owner, so that keys never see each other's."""
+        if not self.request_id or not self.owner:
+            return self.request_id
+        return f"{self.owner}/{self.request_id}"
 
 
 @dataclass(frozen=True)
@@ -263,3 +274,47 @@ class Identity:
     created_at: float
     face_count: int = 0
     faces: tuple[GalleryFace, ...] = field(default=())
+
+
+class Role(enum.IntEnum):
+    """What an API key may do; numbers equal those of `facerec.v1.KeyRole`."""
+
+    ADMIN = 1
+    USER = 2
+    WORKER = 3
+    METRICS = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class KeyKind(enum.IntEnum):
+    """Numbers equal those of `facerec.v1.KeyKind`; LOGIN tokens are never listed."""
+
+    KEY = 1
+    SESSION = 2
+    LOGIN = 3
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A key as stored (its secret only as a hash, elsewhere)."""
+
+    id: str
+    name: str
+    role: Role
+    kind: KeyKind
+    created_at: float
+    parent_id: str = ""
+    expires_at: float | None = None
+    revoked_at: float | None = None
+    used_at: float | None = None
+
+    @property
+    def principal(self) -> str:
+        """Whose work the key does: a session acts for the key that opened it."""
+        return self.parent_id or self.id
+
+    def usable(self, now: float) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)

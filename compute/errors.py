@@ -43,6 +43,14 @@ class Unavailable(FacerecError):
     reason = "UNAVAILABLE"
 
 
+class Unauthenticated(FacerecError):
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDenied(FacerecError):
+    reason = "PERMISSION_DENIED"
+
+
 class WeightsError(Exception):
     """The embedder's weights cannot be found, fetched or trusted."""
 

@@ -9,7 +9,7 @@ import grpc
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from facerec.frontend import alerts_api, errors, gallery_api, jobs_api, ops_api, pages
+from facerec.frontend import alerts_api, errors, gallery_api, jobs_api, ops_api, pages, security
 from facerec.frontend.compute_client import ComputeClient
 from facerec.frontend.config import FrontendConfig
 from facerec.frontend.event_stream import StreamHub
@@ -28,6 +28,7 @@ def create_app(cfg: FrontendConfig | None = None) -> Flask:
     metrics = Metrics()
     st = FrontendState(cfg, ComputeClient(cfg), metrics, StreamHub(cfg, metrics))
     app.extensions["facerec"] = st
+    security.install(app, cfg)
     for bp in (jobs_api.bp, gallery_api.bp, alerts_api.bp, ops_api.bp, pages.bp):
         app.register_blueprint(bp)
 

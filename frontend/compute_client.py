@@ -9,11 +9,12 @@ from collections.abc import Iterator
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from facerec.frontend.channel import open_channel
 from facerec.frontend.config import FrontendConfig
 from facerec.frontend.uploads import NewPhoto, Piece, UploadSpec
 from facerec.v1 import gallery_service_pb2 as gpb
 from facerec.v1 import gallery_service_pb2_grpc as ggrpc
-from facerec.v1 import job_pb2
+from facerec.v1 import job_pb2, key_service_pb2, key_service_pb2_grpc
 from facerec.v1 import recognition_service_pb2 as rpb
 from facerec.v1 import recognition_service_pb2_grpc as rgrpc
 
@@ -68,10 +69,11 @@ class ComputeClient:
     def channel(self) -> grpc.Channel:
         with self._lock:
             if self._channel is None:
-                self._channel = grpc.insecure_channel(self.cfg.grpc_target, _CHANNEL_OPTIONS)
+                self._channel = open_channel(self.cfg, _CHANNEL_OPTIONS)
                 self.recognition = rgrpc.RecognitionServiceStub(self._channel)
                 self.gallery = ggrpc.GalleryServiceStub(self._channel)
                 self.health = health_pb2_grpc.HealthStub(self._channel)
+                self.keys = key_service_pb2_grpc.KeyServiceStub(self._channel)
             return self._channel
 
     def close(self) -> None:
@@ -225,3 +227,14 @@ class ComputeClient:
     def get_model(self) -> gpb.GetModelResponse:
         _ = self.channel
         return self.gallery.GetModel(gpb.GetModelRequest(), timeout=self._t())
+
+    def redeem_login(self, token: str) -> key_service_pb2.RedeemLoginTokenResponse:
+        _ = self.channel
+        return self.keys.RedeemLoginToken(
+            key_service_pb2.RedeemLoginTokenRequest(token=token), timeout=self._t()
+        )
+
+    def caller(self) -> key_service_pb2.ApiKey:
+        """The key of the current request's credential."""
+        _ = self.channel
+        return self.keys.GetCaller(key_service_pb2.GetCallerRequest(), timeout=self._t()).key

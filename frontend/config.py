@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 
@@ -23,6 +24,11 @@ class FrontendConfig:
     http_processes: int = 0
     max_event_streams: int = 32
     retry_after_seconds: int = 2
+    allowed_hosts: str = ""
+    secure_cookies: bool = False
+    tls_ca: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     __field_docs__: ClassVar[dict[str, str]] = {
         "http_host": "address the HTTP server listens on (0.0.0.0 for every interface)",
@@ -39,6 +45,15 @@ class FrontendConfig:
         "max_event_streams": "open event streams allowed at once (more: 503); the other "
         "threads stay free for normal requests",
         "retry_after_seconds": "Retry-After sent with 503 responses",
+        "allowed_hosts": "comma-separated host names (and addresses) the front end answers"
+        " to in the Host header, against DNS rebinding; empty: the listen address,"
+        " localhost, 127.0.0.1 and ::1 (and this machine's names when listening on all"
+        " interfaces)",
+        "secure_cookies": "mark the session cookie Secure (serve it over HTTPS only), for a"
+        " front end behind a TLS-terminating proxy",
+        "tls_ca": "PEM CA certificates to verify the compute server with; set: connect over TLS",
+        "tls_cert": "PEM client certificate for a compute server that asks for one (mutual TLS)",
+        "tls_key": "PEM private key of the client certificate",
     }
 
 
@@ -56,3 +71,15 @@ def processes(cfg: FrontendConfig) -> int:
         return 1
     cores = os.cpu_count() or 1
     return min(cores, 4, max(2, cores // 4))
+
+
+def allowed_hosts(cfg: FrontendConfig) -> frozenset[str]:
+    """The Host header names the front end answers to (lowercase, without port)."""
+    if cfg.allowed_hosts.strip():
+        return frozenset(h.strip().lower().strip("[]") for h in cfg.allowed_hosts.split(","))
+    hosts = {"localhost", "127.0.0.1", "::1", cfg.http_host.lower().strip("[]")}
+    if cfg.http_host in ("0.0.0.0", "::", ""):
+        import socket
+
+        hosts |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+    return frozenset(hosts)

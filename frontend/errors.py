@@ -24,6 +24,8 @@ _CODE_STATUS = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: 503,
     grpc.StatusCode.UNAVAILABLE: 503,
     grpc.StatusCode.DEADLINE_EXCEEDED: 503,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
 }
 
 
@@ -41,6 +43,8 @@ class ApiError(Exception):
 def response(err: ApiError) -> Response:
     resp = jsonify({"error": {"code": err.code, "message": err.message}})
     resp.status_code = err.status
+    if err.status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="facerec"'
     if err.retry_after is not None:
         resp.headers["Retry-After"] = str(err.retry_after)
     return resp

@@ -4,14 +4,46 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 from flask import Blueprint, Response, jsonify
 
 from facerec.frontend import convert
+from facerec.frontend.channel import credential
+from facerec.frontend.errors import ApiError
 from facerec.frontend.state import state
 
 bp = Blueprint("ops", __name__)
+METRICS_ROLES = (1, 4)  # KEY_ROLE_ADMIN, KEY_ROLE_METRICS
+
+
+class CallerCache:
+    """Roles of recently seen credentials, so /metrics does not ask compute every scrape."""
+
+    def __init__(self, seconds: float = 5.0) -> None:
+        self.seconds = seconds
+        self._seen: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def role(self, token: str, lookup: Callable[[], Any]) -> int:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._seen.get(token)
+        if hit is not None and now - hit[1] < self.seconds:
+            return hit[0]
+        role = int(lookup().role)
+        with self._lock:
+            if len(self._seen) > 1000:
+                self._seen.clear()
+            self._seen[token] = (role, now)
+        return role
+
+
+_callers = CallerCache()
 
 
 @bp.get("/healthz")
@@ -45,4 +77,8 @@ def model() -> Response:
 
 @bp.get("/metrics")
 def metrics() -> Response:
+    """Prometheus text; needs a metrics or admin key."""
+    # Compute checks the key (UNAUTHENTICATED: 401); with keys off every caller is an admin.
+    if _callers.role(credential.get(), state().compute.caller) not in METRICS_ROLES:
+        raise ApiError(403, "PERMISSION_DENIED", "metrics need a metrics or admin key")
     return Response(state().metrics.render(), mimetype="text/plain; version=0.0.4")

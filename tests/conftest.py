@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from facerec.compute.cli import client
+from facerec.v1 import key_service_pb2 as kpb
+from tests import http
 from tests.helpers import child_pids, connected
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +76,24 @@ class ComputeProcess(ChildProcess):
         self.proc: subprocess.Popen[bytes] | None = None
         self.target = ""
         self.starts = 0
+        self._worker_key = ""
+
+    @property
+    def key(self) -> str:
+        """The admin key the server wrote on its first start ('' with keys off)."""
+        path = self.data_dir / "admin.key"
+        return path.read_text().strip() if path.exists() else ""
+
+    @property
+    def worker_key(self) -> str:
+        """A worker key of this server, made on first use."""
+        if not self._worker_key and self.key:
+            with client.connect(self.target, self.key) as api:
+                self._worker_key = api.keys.CreateKey(
+                    kpb.CreateKeyRequest(name="test workers", role=kpb.KEY_ROLE_WORKER),
+                    timeout=30,
+                ).secret
+        return self._worker_key
 
     @property
     def log_path(self) -> Path:
@@ -99,6 +119,9 @@ class ComputeProcess(ChildProcess):
             "2",
             "--webhook-backoff-seconds",
             "0.3",
+            # The webhook receivers of the tests listen on loopback.
+            "--webhook-allow-networks",
+            "127.0.0.0/8",
             *self.extra,
         ]
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env)
@@ -124,7 +147,7 @@ def compute(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComputeProcess
 
 @pytest.fixture(scope="session")
 def api(compute: ComputeProcess) -> Iterator[client.Api]:
-    with connected(compute.target) as a:
+    with connected(compute) as a:
         yield a
 
 
@@ -138,6 +161,8 @@ def fresh_compute(tmp_path: Path) -> Iterator[ComputeProcess]:
 
 _RUNNING_AT = re.compile(r"facerec is running at (http://\S+?)/? ")
 _FRONT_AT = re.compile(r"facerec front end at (http://\S+?)/?$", re.M)
+_LOGIN_AT = re.compile(r"log in from a browser: (http://\S+)")
+_COMPUTE_PORT = re.compile(r"compute server on port (\d+)")
 
 
 def free_port() -> int:
@@ -151,12 +176,16 @@ def free_port() -> int:
 class ServeProcess(ChildProcess):
     """`facerec serve` (or `facerec frontend`) in a subprocess; `url` is the front end's."""
 
-    def __init__(self, workdir: Path, *args: str, command: str = "serve") -> None:
+    def __init__(self, workdir: Path, *args: str, command: str = "serve", key: str = "") -> None:
+        """`key`: the API key a front end alone uses in tests (its compute server's)."""
         self.workdir = workdir
+        self._key = key
         self.args = args
         self.command = command
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
+        self.login_url = ""
+        self.compute_target = ""
         self.log_path = workdir / f"{command}.log"
 
     def start(self) -> ServeProcess:
@@ -194,7 +223,19 @@ class ServeProcess(ChildProcess):
         pattern = _RUNNING_AT if self.command == "serve" else _FRONT_AT
         found = wait_for_line(self.proc, self.log_path, pattern, self.command, self.kill)
         self.url = found.group(1)
+        if self.command == "serve":
+            login = wait_for_line(self.proc, self.log_path, _LOGIN_AT, "serve", self.kill)
+            self.login_url = login.group(1)
+            port = _COMPUTE_PORT.search(self.log())
+            self.compute_target = f"127.0.0.1:{port.group(1)}" if port else ""
+        http.KEYS[self.url] = self.key
         return self
+
+    @property
+    def key(self) -> str:
+        """The admin key of `facerec serve`'s data directory (or the one given)."""
+        path = self.workdir / "data" / "admin.key"
+        return self._key or (path.read_text().strip() if path.exists() else "")
 
     def kill(self) -> None:
         """SIGKILL to the whole process group (the front end and its compute child)."""
@@ -233,16 +274,23 @@ NODE_WORKER = ROOT / "workers" / "node" / "worker.js"
 class WorkerProcess(ChildProcess):
     """`facerec worker` (or the Node worker) in a subprocess, ready once its session started."""
 
-    def __init__(self, workdir: Path, cmd: list[str], name: str) -> None:
+    def __init__(self, workdir: Path, cmd: list[str], name: str, key: str = "") -> None:
         self.workdir = workdir
         self.cmd = cmd
         self.name = name
+        self.key = key
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.session = ""
 
     @classmethod
-    def python(cls, workdir: Path, coordinator: str, name: str, *extra: str) -> WorkerProcess:
+    def python(
+        cls, workdir: Path, coordinator: ComputeProcess | str, name: str, *extra: str
+    ) -> WorkerProcess:
+        """A `facerec worker` of `coordinator` (with its worker key when it is a server)."""
+        key = coordinator.worker_key if isinstance(coordinator, ComputeProcess) else ""
+        if isinstance(coordinator, ComputeProcess):
+            coordinator = coordinator.target
         cmd = [
             sys.executable,
             "-m",
@@ -259,12 +307,17 @@ class WorkerProcess(ChildProcess):
             "2",
             *extra,
         ]
-        return cls(workdir, cmd, name)
+        return cls(workdir, cmd, name, key)
 
     @classmethod
-    def node(cls, workdir: Path, coordinator: str, name: str, model: Path) -> WorkerProcess:
+    def node(
+        cls, workdir: Path, coordinator: ComputeProcess | str, name: str, model: Path, *extra: str
+    ) -> WorkerProcess:
+        key = coordinator.worker_key if isinstance(coordinator, ComputeProcess) else ""
+        if isinstance(coordinator, ComputeProcess):
+            coordinator = coordinator.target
         cmd = ["node", str(NODE_WORKER), "--coordinator", coordinator, "--model", str(model)]
-        return cls(workdir, [*cmd, "--worker-id", name], name)
+        return cls(workdir, [*cmd, "--worker-id", name, *extra], name, key)
 
     @property
     def log_path(self) -> Path:
@@ -274,7 +327,7 @@ class WorkerProcess(ChildProcess):
         """Starts the process without waiting for its session."""
         self.starts += 1
         self.workdir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "FACEREC_WEIGHTS_URL": ""}
+        env = {**os.environ, "FACEREC_WEIGHTS_URL": "", "FACEREC_API_KEY": self.key}
         self.proc = subprocess.Popen(
             self.cmd, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT, env=env
         )

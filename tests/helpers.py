@@ -85,8 +85,12 @@ def child_pids(pid: int, word: bytes = b"") -> list[int]:
 
 
 @contextlib.contextmanager
-def connected(target: str) -> Iterator[Api]:
-    """A client of the compute server at `target`, once its channel is ready."""
-    with client.connect(target) as api:
+def connected(server: object, key: str | None = None) -> Iterator[Api]:
+    """A client of a compute server (a started ComputeProcess, with its admin key, or a
+    target), once its channel is ready."""
+    target = getattr(server, "target", server)
+    if key is None:
+        key = getattr(server, "key", "")
+    with client.connect(str(target), key) as api:
         grpc.channel_ready_future(api.channel).result(timeout=30)
         yield api

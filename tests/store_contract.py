@@ -288,8 +288,8 @@ class GalleryStoreContract(Stores):
             gallery.delete_face(faces[a.id][0])
         assert [f.id for f in gallery.delete_identity(a.id)] == faces[a.id][1:]
         assert gallery.face_ids("staff", "m").tolist() == faces[b.id]
-        count, gone = gallery.delete_collection("staff")
-        assert count == 1 and [f.id for f in gone] == faces[b.id]
+        ids, gone = gallery.delete_collection("staff")
+        assert ids == [b.id] and [f.id for f in gone] == faces[b.id]
         assert gallery.index_keys() == [] and gallery.list_collections() == []
 
 

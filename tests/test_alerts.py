@@ -168,7 +168,7 @@ def test_webhook_delivery_survives_sigkill(fresh_compute: ComputeProcess, faces:
     fresh_compute.extra = (*fresh_compute.extra, "--webhook-backoff-seconds", "0.5")
     fresh_compute.start()
     try:
-        with client.connect(fresh_compute.target) as api:
+        with client.connect(fresh_compute.target, fresh_compute.key) as api:
             watch = watchlist(api, receiver.url)
             enroll_person(api, watch, "Obama", faces / "obama.jpg")
             recognize(api, faces / "obama.jpg")
@@ -179,7 +179,7 @@ def test_webhook_delivery_survives_sigkill(fresh_compute: ComputeProcess, faces:
         seen = len(receiver.requests)
         fresh_compute.start()
         deadline = time.monotonic() + 60
-        with client.connect(fresh_compute.target) as api:
+        with client.connect(fresh_compute.target, fresh_compute.key) as api:
             while True:
                 (delivery,) = api.recognition.ListWebhookDeliveries(
                     rpb.ListWebhookDeliveriesRequest(alert_id=alert.id), timeout=10

@@ -145,7 +145,7 @@ def test_asyncio_clients_get_the_real_status_of_an_early_answer(
     data = (faces / "obama.jpg").read_bytes()
 
     async def send(stub: rgrpc.RecognitionServiceStub, job_spec: job_pb2.JobSpec) -> str:
-        call = stub.SubmitJob(timeout=60)
+        call = stub.SubmitJob(timeout=60, metadata=(("authorization", f"Bearer {compute.key}"),))
         try:
             await call.write(rpb.SubmitJobRequest(spec=job_spec))
             for at in range(0, len(data), 64 * 1024):

@@ -7,11 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import expect, sync_playwright
 
+from facerec.compute.cli.key_commands import login_url
 from tests.conftest import ServeProcess
-from tests.helpers import unique
+from tests.helpers import connected, unique
+from tests.http import http
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -36,24 +37,31 @@ def browser():
         b.close()
 
 
+def logged_in(browser, served: ServeProcess):
+    """A new page (a context of its own) logged in by a fresh one-time login URL."""
+    with connected(served.compute_target, served.key) as api:
+        url = login_url(api, served.url)
+    page = browser.new_page()
+    page.goto(url)
+    expect(page).to_have_url(served.url + "/")
+    return page
+
+
 def _enrol_obama(url: str, faces: Path) -> str:
     collection = unique()
-    requests.post(f"{url}/api/v1/collections", json={"name": collection}, timeout=30)
-    identity = requests.post(
+    http.post(f"{url}/api/v1/collections", json={"name": collection}, timeout=30)
+    identity = http.post(
         f"{url}/api/v1/collections/{collection}/identities",
         json={"name": "Barack Obama"},
         timeout=30,
     ).json()["id"]
-    job = requests.post(
+    job = http.post(
         f"{url}/api/v1/collections/{collection}/identities/{identity}/faces",
         files=[("image", ("o.jpg", (faces / "obama.jpg").read_bytes()))],
         timeout=30,
     ).json()["jobs"][0]
     for _ in range(300):
-        if (
-            requests.get(f"{url}/api/v1/jobs/{job['id']}", timeout=30).json()["state"]
-            == "succeeded"
-        ):
+        if http.get(f"{url}/api/v1/jobs/{job['id']}", timeout=30).json()["state"] == "succeeded":
             return collection
         import time
 
@@ -65,7 +73,7 @@ def test_upload_page_shows_live_results(
     served: ServeProcess, faces: Path, browser, tmp_path: Path
 ) -> None:
     collection = _enrol_obama(served.url, faces)
-    page = browser.new_page()
+    page = logged_in(browser, served)
     console_errors: list[str] = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     page.goto(served.url + "/")
@@ -93,8 +101,7 @@ def test_upload_page_shows_live_results(
 def test_upload_page_shows_a_refused_photo(served: ServeProcess, browser, tmp_path: Path) -> None:
     note = tmp_path / "note.jpg"
     note.write_text("definitely not a photo")
-    page = browser.new_page()
-    page.goto(served.url + "/")
+    page = logged_in(browser, served)
     page.set_input_files("#photos", [str(note)])
     page.click("button[type=submit]")
     card = page.locator("article.job")
@@ -107,25 +114,24 @@ def test_upload_page_shows_alerts_as_they_arrive(
 ) -> None:
     url = served.url
     watch = unique("w")
-    requests.post(
+    http.post(
         f"{url}/api/v1/collections",
         timeout=30,
         json={"name": watch, "alert_on_match": True, "alert_threshold": 0.95},
     )
-    identity = requests.post(
+    identity = http.post(
         f"{url}/api/v1/collections/{watch}/identities", json={"name": "Watched Person"}, timeout=30
     ).json()["id"]
-    job = requests.post(
+    job = http.post(
         f"{url}/api/v1/collections/{watch}/identities/{identity}/faces",
         files=[("image", ("o.jpg", (faces / "obama.jpg").read_bytes()))],
         timeout=30,
     ).json()["jobs"][0]
     for _ in range(300):
-        if requests.get(f"{url}/api/v1/jobs/{job['id']}", timeout=30).json()["state"] != "queued":
+        if http.get(f"{url}/api/v1/jobs/{job['id']}", timeout=30).json()["state"] != "queued":
             break
         time.sleep(0.1)
-    page = browser.new_page()
-    page.goto(url + "/")
+    page = logged_in(browser, served)
     page.set_input_files("#photos", [str(faces / "obama.jpg")])
     page.click("button[type=submit]")
     expect(page.locator("#alerts li", has_text="Watched Person")).to_have_count(1, timeout=60_000)
@@ -141,7 +147,8 @@ def test_page_follows_its_jobs_across_a_compute_restart(
     served.start()
     try:
         page = browser.new_page()
-        page.goto(served.url + "/")
+        page.goto(served.login_url)  # the URL `facerec serve` printed
+        expect(page).to_have_url(served.url + "/")
         # The largest photos first, so that most jobs are still queued when compute dies.
         names = ["angelina_jolie.jpg", "shea_whigham.jpg", "paul_rudd.jpg", "obama3.jpg"]
         page.set_input_files("#photos", [str(faces / n) for n in names])

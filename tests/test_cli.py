@@ -13,13 +13,13 @@ from tests.conftest import ComputeProcess
 from tests.helpers import unique
 
 
-def facerec(*args: str, target: str) -> subprocess.CompletedProcess[str]:
+def facerec(*args: str, target: str, key: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "facerec.compute.cli", *args],
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "FACEREC_TARGET": target},
+        env={**os.environ, "FACEREC_TARGET": target, "FACEREC_API_KEY": key},
     )
 
 
@@ -31,7 +31,9 @@ def test_enroll_recognize_and_watch(compute: ComputeProcess, faces: Path, tmp_pa
     (people / "empty-folder").mkdir()
     collection = unique()
 
-    enrolled = facerec("enroll", str(people), "--collection", collection, target=compute.target)
+    enrolled = facerec(
+        "enroll", str(people), "--collection", collection, target=compute.target, key=compute.key
+    )
     assert enrolled.returncode == 0, enrolled.stderr
     assert f"enrolled 2 of 2 photos of 2 people into '{collection}'" in enrolled.stdout
     assert "enrolling" in enrolled.stderr  # the progress bar
@@ -44,6 +46,7 @@ def test_enroll_recognize_and_watch(compute: ComputeProcess, faces: Path, tmp_pa
         "--min-similarity",
         "0.99",
         target=compute.target,
+        key=compute.key,
     )
     assert rec.returncode == 0, rec.stderr
     assert "obama.jpg: succeeded, 1 face(s)" in rec.stdout
@@ -53,21 +56,21 @@ def test_enroll_recognize_and_watch(compute: ComputeProcess, faces: Path, tmp_pa
 
     listed = [line for line in compute.log().splitlines() if "queued" in line]
     job_id = re.search(r"job (job_\w+) queued", listed[-1]).group(1)
-    watched = facerec("jobs", "watch", job_id, target=compute.target)
+    watched = facerec("jobs", "watch", job_id, target=compute.target, key=compute.key)
     assert watched.returncode == 0, watched.stderr
     assert watched.stdout.splitlines()[0].startswith("snapshot")
     assert "succeeded" in watched.stdout
 
 
 def test_cli_errors_are_clear(compute: ComputeProcess, tmp_path: Path) -> None:
-    missing = facerec("jobs", "watch", "job_missing", target=compute.target)
+    missing = facerec("jobs", "watch", "job_missing", target=compute.target, key=compute.key)
     assert missing.returncode == 1
     assert "NOT_FOUND" in missing.stderr and "job_missing" in missing.stderr
-    not_dir = facerec("enroll", str(tmp_path / "nope"), target=compute.target)
+    not_dir = facerec("enroll", str(tmp_path / "nope"), target=compute.target, key=compute.key)
     assert not_dir.returncode == 2 and "not a directory" in not_dir.stderr
     text = tmp_path / "note.jpg"
     text.write_text("hello")
-    bad = facerec("recognize", str(text), target=compute.target)
+    bad = facerec("recognize", str(text), target=compute.target, key=compute.key)
     assert bad.returncode == 1 and "INVALID_ARGUMENT" in bad.stderr
 
 

@@ -38,7 +38,7 @@ def test_extra_workers_reach_compute_and_share_the_weights() -> None:
     port = compute["environment"]["FACEREC_GRPC_PORT"]
     assert worker["environment"]["FACEREC_COORDINATOR"] == f"compute:{port}"
     assert worker["environment"]["FACEREC_DEVICE"].startswith("cuda")
-    assert worker["volumes"] == ["weights:/cache"]
+    assert worker["volumes"] == ["weights:/cache", "./certs:/certs:ro"]
     assert worker["profiles"] == ["workers"]
     assert worker["depends_on"]["compute"]["condition"] == "service_healthy"
 
@@ -50,7 +50,7 @@ def test_frontend_reaches_compute_by_service_name_and_waits_for_health() -> None
     assert compute["environment"]["FACEREC_GRPC_HOST"] == "0.0.0.0"
     assert frontend["environment"]["FACEREC_GRPC_TARGET"] == f"compute:{port}"
     assert frontend["depends_on"]["compute"]["condition"] == "service_healthy"
-    assert f"127.0.0.1:{port}" in " ".join(compute["healthcheck"]["test"])
+    assert f"localhost:{port}" in " ".join(compute["healthcheck"]["test"])
     http_port = frontend["environment"]["FACEREC_HTTP_PORT"]
     assert frontend["ports"] == [f"{http_port}:{http_port}"]
     assert compute["environment"]["FACEREC_DEVICE"].startswith("cuda")
@@ -60,11 +60,27 @@ def test_frontend_reaches_compute_by_service_name_and_waits_for_health() -> None
 
 def test_volumes_hold_the_data_and_the_weights() -> None:
     doc = compose()
-    mounts = dict(v.split(":") for v in doc["services"]["compute"]["volumes"])
+    mounts = dict(v.split(":")[:2] for v in doc["services"]["compute"]["volumes"])
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert mounts == {"data": "/data", "weights": "/cache"}
+    assert mounts == {"data": "/data", "weights": "/cache", "./certs": "/certs"}
     assert "FACEREC_DATA_DIR=/data" in dockerfile and "FACEREC_CACHE_DIR=/cache" in dockerfile
     assert set(doc["volumes"]) == {"data", "weights"}
+
+
+def test_every_grpc_link_uses_mutual_tls_and_workers_a_key() -> None:
+    services = compose()["services"]
+    env = {name: svc["environment"] for name, svc in services.items()}
+    assert {"FACEREC_TLS_CERT", "FACEREC_TLS_KEY", "FACEREC_TLS_CLIENT_CA"} <= set(env["compute"])
+    for client in ("frontend", "worker"):
+        assert {"FACEREC_TLS_CA", "FACEREC_TLS_CERT", "FACEREC_TLS_KEY"} <= set(env[client])
+        assert "./certs:/certs:ro" in services[client]["volumes"]
+    assert "FACEREC_WORKER_KEY" in env["worker"]["FACEREC_API_KEY"]
+    assert "FACEREC_REQUIRE_KEYS" not in env["compute"] and "FACEREC_INSECURE" not in env["compute"]
+    parser = build_parser()
+    cfg = settings.load(ComputeConfig, parser.parse_args(["compute"]), env["compute"])
+    from facerec.compute.api.server import check_exposure
+
+    check_exposure(cfg)  # 0.0.0.0 with TLS and keys: allowed
 
 
 def test_dockerfile_copies_every_package_folder() -> None:

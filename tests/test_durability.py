@@ -30,7 +30,7 @@ def _states(api: client.Api, ids: list[str]) -> dict[str, job_pb2.Job]:
 
 def test_sigkill_with_jobs_queued_and_running(fresh_compute: ComputeProcess, faces: Path) -> None:
     fresh_compute.start()
-    with client.connect(fresh_compute.target) as api:
+    with client.connect(fresh_compute.target, fresh_compute.key) as api:
         ids = [api.submit(faces / name, spec()).id for name in PHOTOS]
         expected = dict(zip(ids, PHOTOS.values(), strict=True))
         deadline = time.monotonic() + 60
@@ -48,7 +48,7 @@ def test_sigkill_with_jobs_queued_and_running(fresh_compute: ComputeProcess, fac
     assert list((fresh_compute.data_dir / "spool").glob("??/*")), "photos must wait on disk"
 
     fresh_compute.start()
-    with client.connect(fresh_compute.target) as api:
+    with client.connect(fresh_compute.target, fresh_compute.key) as api:
         final = {i: api.wait(i) for i in ids}
         for job_id, job in final.items():
             assert job.state == job_pb2.JOB_STATE_SUCCEEDED, (job_id, job.error)
@@ -69,7 +69,7 @@ def test_sigterm_stops_gracefully_and_restart_keeps_the_gallery(
     from tests.helpers import enroll_person, new_collection, recognize
 
     fresh_compute.start()
-    with client.connect(fresh_compute.target) as api:
+    with client.connect(fresh_compute.target, fresh_compute.key) as api:
         collection = new_collection(api)
         obama = enroll_person(api, collection, "Obama", faces / "obama.jpg")
     assert fresh_compute.terminate() == 0
@@ -78,7 +78,7 @@ def test_sigterm_stops_gracefully_and_restart_keeps_the_gallery(
 
     fresh_compute.start()
     assert "1 loaded from snapshots" in fresh_compute.log()
-    with client.connect(fresh_compute.target) as api:
+    with client.connect(fresh_compute.target, fresh_compute.key) as api:
         job = recognize(api, faces / "obama.jpg", collection=collection)
         assert job.faces[0].matches[0].identity_id == obama
         err = None

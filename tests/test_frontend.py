@@ -16,6 +16,7 @@ from PIL import Image
 from facerec.frontend.config import FrontendConfig, processes
 from tests.conftest import ComputeProcess, ServeProcess, free_port
 from tests.helpers import unique
+from tests.http import http
 from tests.sse import read_events
 
 TIMEOUT = 30
@@ -30,7 +31,7 @@ def post_photo(
 ) -> requests.Response:
     body = data if data is not None else path.read_bytes()
     files = {**{k: (None, v) for k, v in fields.items()}, "image": (name, body)}
-    return requests.post(f"{url}/api/v1/jobs", files=files, timeout=TIMEOUT)
+    return http.post(f"{url}/api/v1/jobs", files=files, timeout=TIMEOUT)
 
 
 def _blank_png() -> bytes:
@@ -41,7 +42,7 @@ def _blank_png() -> bytes:
 
 
 def wait_job(url: str, job_id: str) -> dict:
-    with requests.get(f"{url}/api/v1/jobs/{job_id}/events", stream=True, timeout=TIMEOUT) as r:
+    with http.get(f"{url}/api/v1/jobs/{job_id}/events", stream=True, timeout=TIMEOUT) as r:
         assert r.status_code == 200
         last = None
         for ev in read_events(r):
@@ -67,7 +68,7 @@ def test_upload_answers_202_then_events_stream_to_the_end(
     }
     assert job["untrained_model"] is True
 
-    with requests.get(
+    with http.get(
         f"{served.url}/api/v1/jobs/{job['id']}/events", stream=True, timeout=TIMEOUT
     ) as r:
         assert r.headers["Content-Type"].startswith("text/event-stream")
@@ -85,9 +86,9 @@ def test_upload_answers_202_then_events_stream_to_the_end(
         assert 0 <= x1 < x2 <= 1200 and 0 <= y1 < y2 <= 630
         assert len(face["landmarks"]) == 5
 
-    got = requests.get(f"{served.url}{resp.headers['Location']}", timeout=TIMEOUT).json()
+    got = http.get(f"{served.url}{resp.headers['Location']}", timeout=TIMEOUT).json()
     assert got["state"] == "succeeded" and len(got["faces"]) == 6
-    listed = requests.get(
+    listed = http.get(
         f"{served.url}/api/v1/jobs?state=succeeded&page_size=500", timeout=TIMEOUT
     ).json()
     assert job["id"] in [j["id"] for j in listed["jobs"]]
@@ -96,16 +97,16 @@ def test_upload_answers_202_then_events_stream_to_the_end(
 def test_enrol_over_http_then_recognise(served: ServeProcess, faces: Path) -> None:
     url = served.url
     collection = unique()
-    r = requests.post(f"{url}/api/v1/collections", json={"name": collection}, timeout=TIMEOUT)
+    r = http.post(f"{url}/api/v1/collections", json={"name": collection}, timeout=TIMEOUT)
     assert r.status_code == 201, r.text
-    r = requests.post(
+    r = http.post(
         f"{url}/api/v1/collections/{collection}/identities",
         json={"name": "Barack Obama"},
         timeout=TIMEOUT,
     )
     assert r.status_code == 201
     identity = r.json()["id"]
-    r = requests.post(
+    r = http.post(
         f"{url}/api/v1/collections/{collection}/identities/{identity}/faces",
         files=[("image", ("a.jpg", (faces / "obama.jpg").read_bytes()))],
         timeout=TIMEOUT,
@@ -120,11 +121,9 @@ def test_enrol_over_http_then_recognise(served: ServeProcess, faces: Path) -> No
     assert match["identity_id"] == identity and match["name"] == "Barack Obama"
     assert match["similarity"] >= 0.99
 
-    people = requests.get(
-        f"{url}/api/v1/collections/{collection}/identities", timeout=TIMEOUT
-    ).json()
+    people = http.get(f"{url}/api/v1/collections/{collection}/identities", timeout=TIMEOUT).json()
     assert [p["face_count"] for p in people["identities"]] == [1]
-    gone = requests.delete(
+    gone = http.delete(
         f"{url}/api/v1/collections/{collection}/identities/{identity}", timeout=TIMEOUT
     )
     assert gone.json() == {"deleted_faces": 1}
@@ -141,9 +140,7 @@ def _error(resp: requests.Response, status: int, code: str | None = None) -> str
 
 def test_bad_requests_get_json_errors(served: ServeProcess, faces: Path) -> None:
     url = served.url
-    no_file = requests.post(
-        f"{url}/api/v1/jobs", files={"collection": (None, "x")}, timeout=TIMEOUT
-    )
+    no_file = http.post(f"{url}/api/v1/jobs", files={"collection": (None, "x")}, timeout=TIMEOUT)
     assert "image" in _error(no_file, 400, "IMAGE_REQUIRED")
     _error(post_photo(url, data=b""), 400, "PHOTO_EMPTY")
     _error(
@@ -151,11 +148,11 @@ def test_bad_requests_get_json_errors(served: ServeProcess, faces: Path) -> None
     )
     big = post_photo(url, data=b"\xff\xd8" + b"\0" * (21 * 1024 * 1024))
     assert "limit" in _error(big, 413, "PHOTO_TOO_LARGE")
-    _error(requests.post(f"{url}/api/v1/jobs", data=b"raw", timeout=TIMEOUT), 415)
-    _error(requests.get(f"{url}/api/v1/jobs/job_nope", timeout=TIMEOUT), 404, "NOT_FOUND")
-    _error(requests.get(f"{url}/api/v1/jobs/job_nope/events", timeout=TIMEOUT), 404)
+    _error(http.post(f"{url}/api/v1/jobs", data=b"raw", timeout=TIMEOUT), 415)
+    _error(http.get(f"{url}/api/v1/jobs/job_nope", timeout=TIMEOUT), 404, "NOT_FOUND")
+    _error(http.get(f"{url}/api/v1/jobs/job_nope/events", timeout=TIMEOUT), 404)
     _error(
-        requests.post(
+        http.post(
             f"{url}/api/v1/collections",
             data="{not json",
             headers={"Content-Type": "application/json"},
@@ -167,31 +164,31 @@ def test_bad_requests_get_json_errors(served: ServeProcess, faces: Path) -> None
     _error(post_photo(url, faces / "obama.jpg", top_k="many"), 400, "BAD_FIELD")
     _error(post_photo(url, faces / "obama.jpg", top_k="500"), 400)
     _error(post_photo(url, faces / "obama.jpg", collection="nope"), 404)
-    _error(requests.get(f"{url}/api/v1/jobs?state=bogus", timeout=TIMEOUT), 400)
-    _error(requests.get(f"{url}/api/v1/nothing-here", timeout=TIMEOUT), 404)
+    _error(http.get(f"{url}/api/v1/jobs?state=bogus", timeout=TIMEOUT), 400)
+    _error(http.get(f"{url}/api/v1/nothing-here", timeout=TIMEOUT), 404)
     # ...and it still serves.
     assert post_photo(url, faces / "obama2.jpg").status_code == 202
 
 
 def test_health_ready_metrics(served: ServeProcess) -> None:
-    health = requests.get(f"{served.url}/healthz", timeout=TIMEOUT).json()
+    health = http.get(f"{served.url}/healthz", timeout=TIMEOUT).json()
     assert health["status"] == "ok" and health["process"] == served.proc.pid
-    ready = requests.get(f"{served.url}/readyz", timeout=TIMEOUT)
+    ready = http.get(f"{served.url}/readyz", timeout=TIMEOUT)
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
     assert ready.json()["model"]["id"] == "facenet-untrained"
-    model = requests.get(f"{served.url}/api/v1/model", timeout=TIMEOUT).json()
+    model = http.get(f"{served.url}/api/v1/model", timeout=TIMEOUT).json()
     assert model["model"]["trained"] is False and model["model"]["embedding_dim"] == 512
     assert model["reembeddings"] == []
-    text = requests.get(f"{served.url}/metrics", timeout=TIMEOUT).text
+    text = http.get(f"{served.url}/metrics", timeout=TIMEOUT).text
     assert "# TYPE facerec_http_requests_total counter" in text
     assert 'endpoint="/healthz",status="200"' in text
 
 
 def test_upload_page_is_served_without_a_cdn(served: ServeProcess) -> None:
-    page = requests.get(served.url + "/", timeout=TIMEOUT)
+    page = http.get(served.url + "/", timeout=TIMEOUT)
     assert page.status_code == 200 and 'id="upload"' in page.text
     assert "http://" not in page.text and "https://" not in page.text
-    assert requests.get(served.url + "/static/app.js", timeout=TIMEOUT).status_code == 200
+    assert http.get(served.url + "/static/app.js", timeout=TIMEOUT).status_code == 200
 
 
 def test_compute_down_is_503_and_the_front_end_recovers(tmp_path: Path, faces: Path) -> None:
@@ -199,22 +196,26 @@ def test_compute_down_is_503_and_the_front_end_recovers(tmp_path: Path, faces: P
     compute = ComputeProcess(tmp_path / "data", "--grpc-port", str(port))
     compute.start()
     front = ServeProcess(
-        tmp_path / "front", "--grpc-target", f"127.0.0.1:{port}", command="frontend"
+        tmp_path / "front",
+        "--grpc-target",
+        f"127.0.0.1:{port}",
+        command="frontend",
+        key=compute.key,
     )
     front.start()
     try:
-        assert requests.get(f"{front.url}/readyz", timeout=TIMEOUT).status_code == 200
+        assert http.get(f"{front.url}/readyz", timeout=TIMEOUT).status_code == 200
         compute.kill()
         down = post_photo(front.url, faces / "obama.jpg")
         assert "compute server is unreachable" in _error(down, 503, "COMPUTE_UNAVAILABLE")
         assert down.headers["Retry-After"]
-        not_ready = requests.get(f"{front.url}/readyz", timeout=TIMEOUT)
+        not_ready = http.get(f"{front.url}/readyz", timeout=TIMEOUT)
         assert not_ready.status_code == 503 and "unreachable" in not_ready.json()["reason"]
-        assert requests.get(f"{front.url}/healthz", timeout=TIMEOUT).status_code == 200
+        assert http.get(f"{front.url}/healthz", timeout=TIMEOUT).status_code == 200
 
         compute.start()
         deadline = time.monotonic() + 30
-        while requests.get(f"{front.url}/readyz", timeout=TIMEOUT).status_code != 200:
+        while http.get(f"{front.url}/readyz", timeout=TIMEOUT).status_code != 200:
             assert time.monotonic() < deadline, "front end did not reconnect"
             time.sleep(0.2)
         resp = post_photo(front.url, faces / "obama.jpg")
@@ -233,7 +234,7 @@ def test_twenty_streams_keep_alive_and_do_not_starve_requests(tmp_path: Path) ->
     try:
         ids = [post_photo(url, data=_blank_png(), name="x.png").json()["id"] for _ in range(20)]
         streams = [
-            requests.get(f"{url}/api/v1/jobs/{i}/events", stream=True, timeout=TIMEOUT) for i in ids
+            http.get(f"{url}/api/v1/jobs/{i}/events", stream=True, timeout=TIMEOUT) for i in ids
         ]
         assert all(s.status_code == 200 for s in streams)
         comments: list[str] = []
@@ -249,8 +250,8 @@ def test_twenty_streams_keep_alive_and_do_not_starve_requests(tmp_path: Path) ->
 
         started = time.monotonic()
         for _ in range(10):
-            assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
-            assert requests.get(f"{url}/api/v1/jobs?page_size=5", timeout=5).status_code == 200
+            assert http.get(f"{url}/healthz", timeout=5).status_code == 200
+            assert http.get(f"{url}/api/v1/jobs?page_size=5", timeout=5).status_code == 200
         assert post_photo(url, data=_blank_png(), name="y.png").status_code == 202
         assert time.monotonic() - started < 10
 
@@ -265,7 +266,7 @@ def test_twenty_streams_keep_alive_and_do_not_starve_requests(tmp_path: Path) ->
 
 
 def _gauge(url: str) -> int:
-    text = requests.get(f"{url}/metrics", timeout=TIMEOUT).text
+    text = http.get(f"{url}/metrics", timeout=TIMEOUT).text
     line = next(x for x in text.splitlines() if x.startswith("facerec_event_streams "))
     return int(line.split()[1])
 
@@ -282,7 +283,7 @@ def test_serve_restarts_a_compute_server_that_dies(tmp_path: Path, faces: Path) 
         os.kill(first, signal.SIGKILL)  # a crash in native code, or the OOM killer
 
         deadline = time.monotonic() + 120
-        while requests.get(f"{url}/readyz", timeout=TIMEOUT).status_code != 200:
+        while http.get(f"{url}/readyz", timeout=TIMEOUT).status_code != 200:
             assert served.proc.poll() is None, served.log()
             assert time.monotonic() < deadline, served.log()
             time.sleep(0.2)
@@ -315,7 +316,7 @@ def test_serve_stops_cleanly_on_ctrl_c(tmp_path: Path, faces: Path) -> None:
     assert "facerec compute stopped" in log
     assert "Traceback" not in log, log
     try:
-        requests.get(f"{served.url}/healthz", timeout=2)
+        http.get(f"{served.url}/healthz", timeout=2)
         raise AssertionError("the front end still answers after Ctrl-C")
     except requests.ConnectionError:
         pass
@@ -324,13 +325,13 @@ def test_serve_stops_cleanly_on_ctrl_c(tmp_path: Path, faces: Path) -> None:
 def test_alerts_over_http_resume_from_last_event_id(served: ServeProcess, faces: Path) -> None:
     url = served.url
     watch = unique("w")
-    bad = requests.post(
+    bad = http.post(
         f"{url}/api/v1/collections",
         timeout=TIMEOUT,
         json={"name": watch, "alert_on_match": True, "alert_threshold": 2},
     )
     assert _error(bad, 400) and "alert_threshold" in bad.json()["error"]["message"]
-    bad_hook = requests.post(
+    bad_hook = http.post(
         f"{url}/api/v1/collections",
         timeout=TIMEOUT,
         json={
@@ -340,16 +341,16 @@ def test_alerts_over_http_resume_from_last_event_id(served: ServeProcess, faces:
         },
     )
     _error(bad_hook, 400)
-    made = requests.post(
+    made = http.post(
         f"{url}/api/v1/collections",
         timeout=TIMEOUT,
         json={"name": watch, "alert_on_match": True, "alert_threshold": 0.95},
     )
     assert made.status_code == 201 and made.json()["alert_on_match"] is True
-    identity = requests.post(
+    identity = http.post(
         f"{url}/api/v1/collections/{watch}/identities", json={"name": "Obama"}, timeout=TIMEOUT
     ).json()["id"]
-    r = requests.post(
+    r = http.post(
         f"{url}/api/v1/collections/{watch}/identities/{identity}/faces",
         files=[("image", ("o.jpg", (faces / "obama.jpg").read_bytes()))],
         timeout=TIMEOUT,
@@ -359,10 +360,10 @@ def test_alerts_over_http_resume_from_last_event_id(served: ServeProcess, faces:
     for j in jobs:
         wait_job(url, j)
 
-    listed = requests.get(f"{url}/api/v1/alerts?collection={watch}", timeout=TIMEOUT).json()
+    listed = http.get(f"{url}/api/v1/alerts?collection={watch}", timeout=TIMEOUT).json()
     assert sorted(a["job_id"] for a in listed["alerts"]) == sorted(jobs)
     first = min(a["id"] for a in listed["alerts"])
-    with requests.get(
+    with http.get(
         f"{url}/api/v1/alerts/events?collection={watch}",
         stream=True,
         headers={"Last-Event-ID": str(first)},
@@ -371,7 +372,7 @@ def test_alerts_over_http_resume_from_last_event_id(served: ServeProcess, faces:
         event = next(read_events(stream))
     assert event.event == "alert" and int(event.id) > first
     assert event.data["name"] == "Obama" and event.data["collection"] == watch
-    deliveries = requests.get(f"{url}/api/v1/alerts/{first}/deliveries", timeout=TIMEOUT)
+    deliveries = http.get(f"{url}/api/v1/alerts/{first}/deliveries", timeout=TIMEOUT)
     assert deliveries.json() == {"deliveries": []}
 
 
@@ -379,13 +380,13 @@ def test_fields_after_the_image_cancel_the_upload(served: ServeProcess, faces: P
     url = served.url
 
     def count() -> int:
-        return len(requests.get(f"{url}/api/v1/jobs?page_size=500", timeout=TIMEOUT).json()["jobs"])
+        return len(http.get(f"{url}/api/v1/jobs?page_size=500", timeout=TIMEOUT).json()["jobs"])
 
     before = count()
     files = [("image", ("o.jpg", (faces / "obama.jpg").read_bytes())), ("collection", (None, "x"))]
-    late = requests.post(f"{url}/api/v1/jobs", files=files, timeout=TIMEOUT)
+    late = http.post(f"{url}/api/v1/jobs", files=files, timeout=TIMEOUT)
     assert "after the image" in _error(late, 400, "FIELD_AFTER_IMAGE")
-    two = requests.post(
+    two = http.post(
         f"{url}/api/v1/jobs",
         timeout=TIMEOUT,
         files=[("image", ("a.jpg", b"x")), ("image", ("b.jpg", b"y"))],
@@ -393,7 +394,7 @@ def test_fields_after_the_image_cancel_the_upload(served: ServeProcess, faces: P
     _error(two, 400, "ONE_IMAGE_PER_JOB")
     time.sleep(0.5)
     assert count() == before
-    in_query = requests.post(
+    in_query = http.post(
         f"{url}/api/v1/jobs?top_k=2",
         timeout=TIMEOUT,
         files=[("image", ("o.jpg", (faces / "obama2.jpg").read_bytes()))],
@@ -410,7 +411,7 @@ def test_serve_stops_cleanly_on_sigterm_with_streams_open(tmp_path: Path) -> Non
     url = served.url
     job_id = post_photo(url, data=_blank_png(), name="x.png").json()["id"]
     paths = [f"/api/v1/jobs/{job_id}/events"] * 4 + ["/api/v1/alerts/events"] * 4
-    streams = [requests.get(url + p, stream=True, timeout=TIMEOUT) for p in paths]
+    streams = [http.get(url + p, stream=True, timeout=TIMEOUT) for p in paths]
     assert all(s.status_code == 200 for s in streams)
     job_events = [read_events(s) for s in streams[:4]]
     assert all(next(e).data["state"] == "queued" for e in job_events)
@@ -438,6 +439,7 @@ def test_several_front_end_processes_share_the_port(
         "--http-processes",
         "3",
         command="frontend",
+        key=compute.key,
     )
     front.start()
     try:
@@ -451,7 +453,7 @@ def test_several_front_end_processes_share_the_port(
         siblings = processes - {front.proc.pid}
         jobs = {post_photo(front.url, faces / "obama.jpg").json()["id"] for _ in range(6)}
         for job_id in jobs:
-            got = requests.get(f"{front.url}/api/v1/jobs/{job_id}", timeout=TIMEOUT)
+            got = http.get(f"{front.url}/api/v1/jobs/{job_id}", timeout=TIMEOUT)
             assert got.status_code == 200
         assert front.interrupt() == 0
         for pid in siblings:

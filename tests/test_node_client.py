@@ -15,7 +15,7 @@ from tests.helpers import enroll_person, new_collection
 CLIENT = ROOT / "clients" / "node"
 
 
-def run_node(*args: str, target: str) -> subprocess.CompletedProcess[str]:
+def run_node(*args: str, target: str, key: str = "") -> subprocess.CompletedProcess[str]:
     node = shutil.which("node")
     assert node, "node is missing: run the README's setup command"
     assert (CLIENT / "node_modules").is_dir(), "run `make setup` (npm ci in clients/node)"
@@ -24,7 +24,7 @@ def run_node(*args: str, target: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ},
+        env={**os.environ, "FACEREC_API_KEY": key},
     )
 
 
@@ -39,6 +39,7 @@ def test_node_client_recognises_an_enrolled_face(
         str(faces / "obama.jpg"),
         str(faces / "multiface.jpg"),
         target=compute.target,
+        key=compute.key,
     )
     assert done.returncode == 0, done.stderr
     assert "obama.jpg: succeeded, 1 face(s)" in done.stdout
@@ -50,6 +51,6 @@ def test_node_client_recognises_an_enrolled_face(
 def test_node_client_reports_grpc_errors(compute: ComputeProcess, tmp_path: Path) -> None:
     note = tmp_path / "note.jpg"
     note.write_text("not a photo")
-    done = run_node(str(note), target=compute.target)
+    done = run_node(str(note), target=compute.target, key=compute.key)
     assert done.returncode == 1
     assert "INVALID_ARGUMENT" in done.stderr and "not a photo" in done.stderr

@@ -41,7 +41,7 @@ def sface_compute(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComputeP
 
 @pytest.fixture(scope="module")
 def sface_api(sface_compute: ComputeProcess) -> Iterator[client.Api]:
-    with connected(sface_compute.target) as api:
+    with connected(sface_compute) as api:
         yield api
 
 
@@ -86,12 +86,10 @@ def test_python_detects_node_embeds_sface(
     the gallery it builds matches what SFace embeds in Python to cosine 0.999."""
     coordinator = ComputeProcess(tmp_path / "data", "--model", "sface", "--no-local-worker")
     workers.append(coordinator.start())
-    detect = WorkerProcess.python(
-        tmp_path, coordinator.target, "py-detect", "--capabilities", "detect"
-    )
-    node = WorkerProcess.node(tmp_path, coordinator.target, "node-sface", onnx_sface)
+    detect = WorkerProcess.python(tmp_path, coordinator, "py-detect", "--capabilities", "detect")
+    node = WorkerProcess.node(tmp_path, coordinator, "node-sface", onnx_sface)
     workers += [detect.start(), node.start()]
-    with connected(coordinator.target) as api:
+    with connected(coordinator) as api:
         collection = new_collection(api)
         enroll_person(api, collection, "Obama", faces / "obama.jpg")
         job = recognize(api, faces / "obama2.jpg", collection=collection)
@@ -140,7 +138,7 @@ def test_gallery_follows_a_model_change_and_erasure_leaves_nothing(
 ) -> None:
     server = fresh_compute
     server.extra = ("--model", "sface")
-    with connected(server.start().target) as api:
+    with connected(server.start()) as api:
         collection = new_collection(api)
         obama = enroll_person(api, collection, "Obama", faces / "obama.jpg")
         enroll_person(api, collection, "Biden", faces / "biden.jpg")
@@ -148,7 +146,7 @@ def test_gallery_follows_a_model_change_and_erasure_leaves_nothing(
 
     # Another model (its crop kind differs): the faces are re-embedded from stored crops.
     server.extra = ("--model", UNTRAINED.id)
-    with connected(server.start().target) as api:
+    with connected(server.start()) as api:
         answer = _wait_reembedded(api)
         assert answer.model.id == UNTRAINED.id
         job = recognize(api, faces / "obama.jpg", collection=collection)
@@ -163,7 +161,7 @@ def test_gallery_follows_a_model_change_and_erasure_leaves_nothing(
 
     # And back: SFace recognises another photo of him again.
     server.extra = ("--model", "sface")
-    with connected(server.start().target) as api:
+    with connected(server.start()) as api:
         _wait_reembedded(api)
         job = recognize(api, faces / "obama3.jpg", collection=collection)
         assert _names(job) == [["Obama"]]
@@ -195,18 +193,18 @@ def test_a_collection_of_another_model_is_refused_while_it_is_re_embedded(
     a message that names the re-embedding; GetModel shows its progress."""
     server = fresh_compute
     server.extra = ("--model", "sface")
-    with connected(server.start().target) as api:
+    with connected(server.start()) as api:
         collection = new_collection(api)
         enroll_person(api, collection, "Obama", faces / "obama.jpg")
     server.terminate()
     server.extra = ("--model", UNTRAINED.id, "--no-local-worker")
-    with connected(server.start().target) as api:
+    with connected(server.start()) as api:
         answer = api.gallery.GetModel(gpb.GetModelRequest(), timeout=10)
         (progress,) = [r for r in answer.reembeddings if r.collection == collection]
         assert (progress.faces_total, progress.faces_done) == (1, 0)
         assert list(progress.from_models) == [SFACE.id]
         assert progress.state == gallery_pb2.REEMBEDDING_STATE_RUNNING
-        shown = facerec("model", target=server.target)
+        shown = facerec("model", target=server.target, key=server.key)
         assert shown.returncode == 0, shown.stderr
         assert f"model {UNTRAINED.id}: 512-d" in shown.stdout and "UNTRAINED" in shown.stdout
         assert f"collection {collection}: 0/1 faces embedded with {UNTRAINED.id}" in shown.stdout
@@ -220,13 +218,13 @@ def test_without_kept_crops_a_model_change_asks_for_enrolment(
 ) -> None:
     server = fresh_compute
     server.extra = ("--model", "sface", "--no-keep-face-crops")
-    with connected(server.start().target) as api:
+    with connected(server.start()) as api:
         collection = new_collection(api)
         enroll_person(api, collection, "Obama", faces / "obama.jpg")
         assert _rows(server, "SELECT COUNT(*) FROM face_crops") == [0]
     server.terminate()
     server.extra = ("--model", UNTRAINED.id)
-    with connected(server.start().target) as api:
+    with connected(server.start()) as api:
         answer = api.gallery.GetModel(gpb.GetModelRequest(), timeout=10)
         (progress,) = answer.reembeddings
         assert progress.state == gallery_pb2.REEMBEDDING_STATE_NEEDS_ENROLMENT

@@ -31,7 +31,7 @@ def _workers(api: client.Api, count: int, timeout: float = 120.0) -> list[wpb.Wo
 def test_a_killed_worker_process_loses_no_job(fresh_compute: ComputeProcess, faces: Path) -> None:
     fresh_compute.extra = ("--worker-processes", "2", "--torch-threads", "1")
     fresh_compute.start()
-    with client.connect(fresh_compute.target) as api:
+    with client.connect(fresh_compute.target, fresh_compute.key) as api:
         workers = _workers(api, 2)
         assert sorted(w.worker_id for w in workers) == ["process/0", "process/1"]
         assert all(w.peer != "in-process" for w in workers)

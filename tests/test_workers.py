@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import queue
 import subprocess
 import sys
@@ -62,9 +63,9 @@ def _busy_worker(
 ) -> Iterator[tuple[ComputeProcess, WorkerProcess, client.Api, list[str]]]:
     """A coordinator and one Python worker holding the first of `jobs` large-photo jobs."""
     coordinator = _coordinator(tmp_path, workers)
-    worker = WorkerProcess.python(tmp_path, coordinator.target, name)
+    worker = WorkerProcess.python(tmp_path, coordinator, name)
     workers.append(worker.start())
-    with client.connect(coordinator.target) as api:
+    with client.connect(coordinator.target, coordinator.key) as api:
         ids = [api.submit(faces / "shea_whigham.jpg", spec()).id for _ in range(jobs)]
         _wait_until_holding(api)
         yield coordinator, worker, api, ids
@@ -73,12 +74,13 @@ def _busy_worker(
 class RawWorker:
     """A worker spoken by hand over the real protocol, for what real workers never do."""
 
-    def __init__(self, target: str, *capabilities: str) -> None:
-        self.channel = grpc.insecure_channel(target)
+    def __init__(self, server: ComputeProcess, *capabilities: str) -> None:
+        self.channel = grpc.insecure_channel(server.target)
+        metadata = (("authorization", f"Bearer {server.worker_key}"),)
         self.outbox: queue.SimpleQueue[wpb.WorkRequest | None] = queue.SimpleQueue()
         hello = wpb.WorkerHello(worker_id="raw", capabilities=capabilities, max_tasks=1)
         self.outbox.put(wpb.WorkRequest(hello=hello))
-        self.call = wgrpc.WorkerServiceStub(self.channel).Work(self._requests())
+        self.call = wgrpc.WorkerServiceStub(self.channel).Work(self._requests(), metadata=metadata)
 
     def _requests(self) -> Iterator[wpb.WorkRequest]:
         while (msg := self.outbox.get()) is not None:
@@ -97,17 +99,18 @@ def test_python_detects_node_embeds_and_galleries_are_shared(
     tmp_path: Path, faces: Path, workers: list[ChildProcess], onnx_export: tuple[Path, str]
 ) -> None:
     coordinator = _coordinator(tmp_path, workers)
-    target = coordinator.target
-    full = WorkerProcess.python(tmp_path, target, "py-full")
+    full = WorkerProcess.python(tmp_path, coordinator, "py-full")
     workers.append(full.start())
-    with client.connect(target) as api:
+    with client.connect(coordinator.target, coordinator.key) as api:
         people = new_collection(api)
         obama = enroll_person(api, people, "Barack Obama", faces / "obama.jpg")
         enroll_person(api, people, "Joe Biden", faces / "biden.jpg")
         assert full.terminate() == 0
 
-        detect = WorkerProcess.python(tmp_path, target, "py-detect", "--capabilities", "detect")
-        node = WorkerProcess.node(tmp_path, target, "node-embed", onnx_export[0])
+        detect = WorkerProcess.python(
+            tmp_path, coordinator, "py-detect", "--capabilities", "detect"
+        )
+        node = WorkerProcess.node(tmp_path, coordinator, "node-embed", onnx_export[0])
         workers += [detect.start(), node.start()]
         listing = _listing(api)
         caps = {w.worker_id: list(w.capabilities) for w in listing.workers}
@@ -134,7 +137,7 @@ def test_sigkilled_worker_task_goes_to_another(
 ) -> None:
     with _busy_worker(tmp_path, faces, workers, "first", 3) as (coordinator, first, api, ids):
         first.kill()
-        second = WorkerProcess.python(tmp_path, coordinator.target, "second")
+        second = WorkerProcess.python(tmp_path, coordinator, "second")
         workers.append(second.start())
         jobs = [api.wait(i) for i in ids]
         assert [j.state for j in jobs] == [SUCCEEDED] * 3, [j.error for j in jobs]
@@ -147,16 +150,16 @@ def test_silent_worker_loses_its_lease_and_its_late_result_is_rejected(
     tmp_path: Path, faces: Path, workers: list[ChildProcess]
 ) -> None:
     coordinator = _coordinator(tmp_path, workers, "--lease-seconds", "2")
-    raw = RawWorker(coordinator.target, "detect:mtcnn")
+    raw = RawWorker(coordinator, "detect:mtcnn")
     try:
         assert raw.next().WhichOneof("message") == "started"
-        with client.connect(coordinator.target) as api:
+        with client.connect(coordinator.target, coordinator.key) as api:
             job = api.submit(faces / "obama.jpg", spec())
             task = raw.next().task
             assert task.kind == wpb.TASK_KIND_DETECT and task.attempt == 1
             assert task.detect.photo == (faces / "obama.jpg").read_bytes()
             # No heartbeat: after 2 s the task goes back, and a real worker takes it.
-            workers.append(WorkerProcess.python(tmp_path, coordinator.target, "real").start())
+            workers.append(WorkerProcess.python(tmp_path, coordinator, "real").start())
             done = api.wait(job.id)
             assert done.state == SUCCEEDED and done.attempt == 2 and len(done.faces) == 1
             assert raw.next().cancel.task_id == task.task_id
@@ -198,6 +201,7 @@ def test_poison_photo_fails_after_the_attempt_limit(
             str(tmp_path / "cache"),
         ],
         "crashy",
+        coordinator.worker_key,
     )
     workers.append(poison_worker)
     stop = threading.Event()
@@ -211,7 +215,7 @@ def test_poison_photo_fails_after_the_attempt_limit(
     supervisor = threading.Thread(target=supervise, daemon=True)
     supervisor.start()
     try:
-        with client.connect(coordinator.target) as api:
+        with client.connect(coordinator.target, coordinator.key) as api:
             bad = submit_bytes(api, _poisoned((faces / "obama.jpg").read_bytes()))
             good = api.submit(faces / "biden.jpg", spec())
             failed = api.wait(bad.id)
@@ -236,7 +240,7 @@ def test_hellos_the_coordinator_cannot_serve_are_refused(
         (): (grpc.StatusCode.INVALID_ARGUMENT, "must offer"),
     }
     for caps, (code, words) in cases.items():
-        raw = RawWorker(compute.target, *caps)
+        raw = RawWorker(compute, *caps)
         try:
             with pytest.raises(grpc.RpcError) as info:
                 raw.next()
@@ -246,7 +250,7 @@ def test_hellos_the_coordinator_cannot_serve_are_refused(
             raw.close()
 
     refused = WorkerProcess.python(
-        tmp_path, compute.target, "wrong-model", "--capabilities", "embed:facenet-vggface2"
+        tmp_path, compute, "wrong-model", "--capabilities", "embed:facenet-vggface2"
     ).launch()
     assert refused.proc is not None and refused.proc.wait(120) == 2
     assert "FaceNet vggface2 weights are not available" in refused.log()
@@ -256,7 +260,7 @@ def test_embed_batches_mix_jobs(fresh_compute: ComputeProcess, faces: Path) -> N
     fresh_compute.extra = ("--workers", "2", "--max-queue-delay-ms", "5")
     fresh_compute.start()
     photos = sorted(p for p in faces.glob("*.jpg") if p.name != "multiface.jpg")
-    with client.connect(fresh_compute.target) as api:
+    with client.connect(fresh_compute.target, fresh_compute.key) as api:
         ids = [api.submit(photos[n % len(photos)], spec()).id for n in range(20)]
         jobs = [api.wait(i) for i in ids]
         assert all(j.state == SUCCEEDED for j in jobs), [j.error for j in jobs if j.error.code]
@@ -275,6 +279,7 @@ def test_embed_batches_mix_jobs(fresh_compute: ComputeProcess, faces: Path) -> N
 
     shown = subprocess.run(
         [sys.executable, "-m", "facerec.compute.cli", "workers", "--target", fresh_compute.target],
+        env={**os.environ, "FACEREC_API_KEY": fresh_compute.key},
         capture_output=True,
         text=True,
         timeout=60,
@@ -290,10 +295,10 @@ def test_cancelling_a_job_withdraws_its_task(
     tmp_path: Path, faces: Path, workers: list[ChildProcess]
 ) -> None:
     coordinator = _coordinator(tmp_path, workers)
-    raw = RawWorker(coordinator.target, "detect:mtcnn")
+    raw = RawWorker(coordinator, "detect:mtcnn")
     try:
         assert raw.next().WhichOneof("message") == "started"
-        with client.connect(coordinator.target) as api:
+        with client.connect(coordinator.target, coordinator.key) as api:
             job = api.submit(faces / "obama.jpg", spec())
             task = raw.next().task
             api.recognition.CancelJob(rpb.CancelJobRequest(job_id=job.id), timeout=10)
@@ -316,8 +321,8 @@ def test_workers_reconnect_when_the_coordinator_restarts(
     port = str(free_port())
     coordinator = ComputeProcess(tmp_path / "data", "--no-local-worker", "--grpc-port", port)
     workers.append(coordinator.start())
-    python = WorkerProcess.python(tmp_path, coordinator.target, "py", "--capabilities", "detect")
-    node = WorkerProcess.node(tmp_path, coordinator.target, "node", onnx_export[0])
+    python = WorkerProcess.python(tmp_path, coordinator, "py", "--capabilities", "detect")
+    node = WorkerProcess.node(tmp_path, coordinator, "node", onnx_export[0])
     workers += [python.start(), node.start()]
     coordinator.kill()
     coordinator.start()
@@ -325,7 +330,7 @@ def test_workers_reconnect_when_the_coordinator_restarts(
         _wait_for(lambda w=worker: w.log().count("connected to") >= 2, what="the reconnection")
         assert "reconnecting" in worker.log()
         assert worker.proc is not None and worker.proc.poll() is None
-    with client.connect(coordinator.target) as api:
+    with client.connect(coordinator.target, coordinator.key) as api:
         job = recognize(api, faces / "obama.jpg")
         assert job.state == SUCCEEDED and len(job.faces) == 1
 
@@ -334,12 +339,12 @@ def test_a_photo_gone_from_the_spool_fails_the_job(
     tmp_path: Path, faces: Path, workers: list[ChildProcess]
 ) -> None:
     coordinator = _coordinator(tmp_path, workers)
-    with client.connect(coordinator.target) as api:
+    with client.connect(coordinator.target, coordinator.key) as api:
         job = api.submit(faces / "obama.jpg", spec())
         sha = hashlib.sha256((faces / "obama.jpg").read_bytes()).hexdigest()
         (spooled,) = (tmp_path / "data" / "spool").glob(f"*/{sha}*")
         spooled.unlink()
-        workers.append(WorkerProcess.python(tmp_path, coordinator.target, "w").start())
+        workers.append(WorkerProcess.python(tmp_path, coordinator, "w").start())
         done = api.wait(job.id)
         assert done.state == job_pb2.JOB_STATE_FAILED
         assert done.error.code == "PHOTO_MISSING" and "spool" in done.error.message
@@ -356,7 +361,7 @@ def test_a_stopping_worker_finishes_its_task_and_takes_no_more(
         # The DETECT task in hand was finished and stored (its EMBED waits for a worker,
         # since the leaving one takes nothing new).
         assert states[0].state == job_pb2.JOB_STATE_RUNNING and len(states[0].faces) == 1
-        workers.append(WorkerProcess.python(tmp_path, coordinator.target, "next").start())
+        workers.append(WorkerProcess.python(tmp_path, coordinator, "next").start())
         done = [api.wait(i) for i in ids]
         # No attempt was lost to the shutdown.
         assert [(j.state, j.attempt, len(j.faces)) for j in done] == [(SUCCEEDED, 1, 1)] * 2

@@ -1,5 +1,5 @@
 // A small facerec gRPC client: loads the contract from protos/ at run time.
-import { createReadStream } from "node:fs";
+import { createReadStream, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import grpc from "@grpc/grpc-js";
@@ -16,12 +16,32 @@ function loadPackage() {
   return grpc.loadPackageDefinition(definition).facerec.v1;
 }
 
-/** Stubs for RecognitionService and GalleryService on one channel. */
-export function connect(target) {
+/**
+ * Channel credentials and options for a facerec server: TLS when a CA or a client certificate
+ * is given (mutual TLS with the certificate), and `authorization: Bearer <apiKey>` on every call.
+ */
+export function channelSettings({ apiKey = "", tlsCa, tlsCert, tlsKey } = {}) {
+  const read = (path) => (path ? readFileSync(path) : null);
+  const credentials = tlsCa || tlsCert
+    ? grpc.credentials.createSsl(read(tlsCa), read(tlsKey), read(tlsCert))
+    : grpc.credentials.createInsecure();
+  const interceptors = apiKey
+    ? [(options, nextCall) => new grpc.InterceptingCall(nextCall(options), {
+        start(metadata, listener, next) {
+          metadata.set("authorization", `Bearer ${apiKey}`);
+          next(metadata, listener);
+        },
+      })]
+    : [];
+  return { credentials, options: { interceptors } };
+}
+
+/** Stubs for RecognitionService and GalleryService on one channel; see channelSettings. */
+export function connect(target, security = {}) {
   const v1 = loadPackage();
-  const credentials = grpc.credentials.createInsecure();
-  const recognition = new v1.RecognitionService(target, credentials);
-  const gallery = new v1.GalleryService(target, credentials, { channelOverride: recognition.getChannel() });
+  const { credentials, options } = channelSettings(security);
+  const recognition = new v1.RecognitionService(target, credentials, options);
+  const gallery = new v1.GalleryService(target, credentials, { ...options, channelOverride: recognition.getChannel() });
   return { recognition, gallery, close: () => recognition.close() };
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Usage: node recognize.js [--target HOST:PORT] [--collection NAME] PHOTO...
+// Usage: node recognize.js [--target HOST:PORT] [--api-key KEY] [--tls-ca PEM] [--tls-cert PEM
+//   --tls-key PEM] [--collection NAME] PHOTO...
 // Submits each photo, follows its job as it runs, and prints the faces and matches.
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
@@ -11,6 +12,10 @@ const { values, positionals } = parseArgs({
     target: { type: "string", default: process.env.FACEREC_TARGET || "127.0.0.1:50051" },
     collection: { type: "string", default: "" },
     "top-k": { type: "string", default: "0" },
+    "api-key": { type: "string", default: process.env.FACEREC_API_KEY ?? "" },
+    "tls-ca": { type: "string", default: process.env.FACEREC_TLS_CA },
+    "tls-cert": { type: "string", default: process.env.FACEREC_TLS_CERT },
+    "tls-key": { type: "string", default: process.env.FACEREC_TLS_KEY },
   },
 });
 if (!positionals.length) {
@@ -18,7 +23,9 @@ if (!positionals.length) {
   process.exit(2);
 }
 
-const client = connect(values.target);
+const client = connect(values.target, {
+  apiKey: values["api-key"], tlsCa: values["tls-ca"], tlsCert: values["tls-cert"], tlsKey: values["tls-key"],
+});
 let status = 0;
 try {
   for (const path of positionals) {

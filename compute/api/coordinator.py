@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from facerec.compute.api import convert
 from facerec.compute.config import ComputeConfig
 from facerec.compute.dispatch.dispatcher import Dispatcher
+from facerec.compute.dispatch.egress import EgressPolicy, parse_networks
 from facerec.compute.dispatch.events import AlertEvents, JobEvents
 from facerec.compute.dispatch.matcher import Matcher
 from facerec.compute.dispatch.pipeline import Pipeline
@@ -49,7 +50,8 @@ class Coordinator:
             raise ValueError(
                 f"--min-face-size must be {low}-{high} pixels (got {cfg.min_face_size})"
             )
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        # Biometric data: readable by this user only.
+        cfg.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         check_device(cfg.device)
         choice = registry.choose(cfg)
         self.model = choice.spec
@@ -58,17 +60,20 @@ class Coordinator:
         stores = sqlite.open_stores(cfg.db_path)
         self.jobs = stores.jobs
         self.gallery = stores.gallery
+        self.keys = stores.keys
         self.spool = PhotoSpool(cfg.spool_dir)
         self.index = GalleryIndex(cfg.index_dir, self.gallery)
         self.matcher = Matcher(self.gallery, self.index, self.model)
         self.events = JobEvents(loop)
         self.alert_events = AlertEvents(loop)
         self.alerts = stores.alerts
+        self.egress = EgressPolicy(parse_networks(cfg.webhook_allow_networks))
         self.webhooks = WebhookDispatcher(
             self.alerts,
             cfg.webhook_max_attempts,
             cfg.webhook_backoff_seconds,
             cfg.webhook_timeout_seconds,
+            self.egress,
         )
         self.untrained_models = frozenset(m.id for m in catalog.MODELS.values() if not m.trained)
         self.pipeline = Pipeline(
@@ -157,11 +162,20 @@ class Coordinator:
         self.submitter.close()
         self.index.snapshot()
 
-    def erased(self, faces: list[GalleryFace]) -> None:
-        """After a deletion from the gallery: the faces leave the index, and neither its
-        snapshots nor the store's files keep a copy of them."""
+    def erased(self, faces: list[GalleryFace], identity_ids: set[str] | None = None) -> None:
+        """After a deletion from the gallery: the faces leave the index; deleted people
+        (`identity_ids`) are redacted from job results, enrolment records and alerts, and
+        their retained enrolment photos deleted; neither the index snapshots nor the
+        store's files keep a copy of any of it."""
         self.matcher.removed(faces)
         self.index.snapshot()
+        if identity_ids:
+            photos = self.jobs.redact(identity_ids)
+            self.alerts.redact(identity_ids)
+            with self.spool.lock:
+                for sha in photos:
+                    if not self.jobs.photo_in_use(sha):
+                        self.spool.delete(sha)
         self.gallery.purge()
 
     def _alerted(self, alerts: list[Alert]) -> None:
@@ -170,7 +184,7 @@ class Coordinator:
         self.webhooks.wake()
 
     async def watch_alerts(
-        self, after_id: int, collection: str, identity_id: str
+        self, after_id: int, collection: str, identity_id: str, owner: str | None = None
     ) -> AsyncIterator[Alert]:
         """Every alert after the cursor, then live ones, each once and in id order.
 
@@ -182,7 +196,7 @@ class Coordinator:
         try:
             while True:
                 backlog = await asyncio.to_thread(
-                    self.alerts.after, last, collection, identity_id, 500
+                    self.alerts.after, last, collection, identity_id, 500, owner
                 )
                 for alert in backlog:
                     last = alert.id

@@ -11,8 +11,10 @@ import numpy as np
 
 from facerec.compute import domain as d
 from facerec.compute.api import convert, uploads
+from facerec.compute.api.auth import owned
 from facerec.compute.api.coordinator import Coordinator
 from facerec.compute.api.status import unary
+from facerec.compute.dispatch.egress import EgressRefused
 from facerec.compute.errors import InvalidArgument
 from facerec.compute.models import catalog
 from facerec.compute.store import codec
@@ -33,6 +35,11 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
     @unary
     async def CreateCollection(self, request: Any, context: Any) -> pb.CreateCollectionResponse:
         threshold = request.alert_threshold if request.HasField("alert_threshold") else None
+        for hook in request.webhooks:
+            try:
+                self.c.egress.check_literal(hook.url)
+            except EgressRefused as exc:
+                raise InvalidArgument(f"webhook {hook.url[:200]!r}: {exc}") from None
         col = await asyncio.to_thread(
             self.c.gallery.create_collection,
             request.name,
@@ -56,8 +63,10 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
     async def DeleteCollection(self, request: Any, context: Any) -> pb.DeleteCollectionResponse:
         identities, faces = await asyncio.to_thread(self.c.gallery.delete_collection, request.name)
         self.c.index.drop_collection(request.name)
-        await asyncio.to_thread(self.c.erased, [])
-        return pb.DeleteCollectionResponse(deleted_identities=identities, deleted_faces=len(faces))
+        await asyncio.to_thread(self.c.erased, [], set(identities))
+        return pb.DeleteCollectionResponse(
+            deleted_identities=len(identities), deleted_faces=len(faces)
+        )
 
     @unary
     async def CreateIdentity(self, request: Any, context: Any) -> pb.CreateIdentityResponse:
@@ -89,7 +98,7 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
     @unary
     async def DeleteIdentity(self, request: Any, context: Any) -> pb.DeleteIdentityResponse:
         faces = await asyncio.to_thread(self.c.gallery.delete_identity, request.identity_id)
-        await asyncio.to_thread(self.c.erased, faces)
+        await asyncio.to_thread(self.c.erased, faces, {request.identity_id})
         return pb.DeleteIdentityResponse(deleted_faces=len(faces))
 
     @unary
@@ -133,8 +142,8 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
     def _queue_all(self, spec_pb: Any, received: list[tuple[str, Upload]]) -> list[d.Job]:
         checked = []
         for n, (request_id, upload) in enumerate(received, start=1):
-            spec = self.c.submitter.enrollment_spec(
-                spec_pb.identity_id, spec_pb.priority, request_id
+            spec = owned(
+                self.c.submitter.enrollment_spec(spec_pb.identity_id, spec_pb.priority, request_id)
             )
             try:
                 image = self.c.submitter.check(upload)

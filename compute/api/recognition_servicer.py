@@ -12,6 +12,7 @@ import grpc
 
 from facerec.compute import domain as d
 from facerec.compute.api import convert, uploads
+from facerec.compute.api.auth import owned, owner_filter, visible
 from facerec.compute.api.coordinator import Coordinator
 from facerec.compute.api.status import code_of, streaming, unary
 from facerec.compute.errors import FacerecError, Internal, InvalidArgument
@@ -38,7 +39,7 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
     @uploads.answers_early
     async def SubmitJob(self, stream: AsyncIterator[Any], context: Any) -> pb.SubmitJobResponse:
         first = await uploads.first_message(stream, "spec")
-        spec = convert.spec_from_pb(first.spec, self.c.model.min_similarity)
+        spec = owned(convert.spec_from_pb(first.spec, self.c.model.min_similarity))
         if self.c.submitter.needs_store(spec):
             spec, existing = await asyncio.to_thread(self.c.submitter.prepare, spec)
         else:
@@ -58,7 +59,7 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
 
     @unary
     async def GetJob(self, request: pb.GetJobRequest, context: Any) -> pb.GetJobResponse:
-        job = await asyncio.to_thread(self.c.jobs.get, request.job_id)
+        job = visible(await asyncio.to_thread(self.c.jobs.get, request.job_id))
         return pb.GetJobResponse(job=self._job(job))
 
     @unary
@@ -73,12 +74,15 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
         if request.page_token:
             created, job_id = codec.decode_page_token(request.page_token, 2)
             after = (float(created), str(job_id))
-        jobs, cursor = await asyncio.to_thread(self.c.jobs.list, states, size, after)
+        jobs, cursor = await asyncio.to_thread(
+            self.c.jobs.list, states, size, after, owner_filter()
+        )
         token = codec.encode_page_token(*cursor) if cursor else ""
         return pb.ListJobsResponse(jobs=[self._job(j) for j in jobs], next_page_token=token)
 
     @unary
     async def CancelJob(self, request: pb.CancelJobRequest, context: Any) -> pb.CancelJobResponse:
+        visible(await asyncio.to_thread(self.c.jobs.get, request.job_id))
         job = await asyncio.to_thread(self.c.cancel, request.job_id)
         return pb.CancelJobResponse(job=self._job(job))
 
@@ -86,6 +90,7 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
     async def WatchJob(
         self, request: pb.WatchJobRequest, context: Any
     ) -> AsyncIterator[pb.WatchJobResponse]:
+        visible(await asyncio.to_thread(self.c.jobs.get, request.job_id))
         async for event in self.c.watch(request.job_id):
             yield pb.WatchJobResponse(type=int(event.type), job=self._job(event.job))
 
@@ -96,7 +101,7 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
         if request.after_alert_id < 0:
             raise InvalidArgument("after_alert_id must not be negative")
         async for alert in self.c.watch_alerts(
-            request.after_alert_id, request.collection, request.identity_id
+            request.after_alert_id, request.collection, request.identity_id, owner_filter()
         ):
             yield pb.WatchAlertsResponse(alert=convert.alert_to_pb(alert))
 
@@ -110,7 +115,12 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
             (before,) = codec.decode_page_token(request.page_token, 1)
             before = int(before)
         alerts, cursor = await asyncio.to_thread(
-            self.c.alerts.page, request.collection, request.identity_id, size, before
+            self.c.alerts.page,
+            request.collection,
+            request.identity_id,
+            size,
+            before,
+            owner_filter(),
         )
         return pb.ListAlertsResponse(
             alerts=[convert.alert_to_pb(a) for a in alerts],
@@ -200,7 +210,7 @@ class _RecognizeSession:
             self.failed.discard(cid)
             spec = await asyncio.to_thread(
                 self.c.submitter.validate,
-                convert.spec_from_pb(msg.start.spec, self.c.model.min_similarity),
+                owned(convert.spec_from_pb(msg.start.spec, self.c.model.min_similarity)),
             )
             self.open[cid] = (spec, self.c.spool.upload(self.c.cfg.max_photo_bytes))
         elif cid in self.failed:

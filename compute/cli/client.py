@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 
+from facerec.compute.config import CLIENT_DOCS, default_data_dir
+from facerec.compute.worker.channel import ChannelSecurity, open_channel
 from facerec.v1 import gallery_service_pb2 as gpb
 from facerec.v1 import gallery_service_pb2_grpc as ggrpc
-from facerec.v1 import job_pb2
+from facerec.v1 import job_pb2, key_service_pb2_grpc
 from facerec.v1 import recognition_service_pb2 as rpb
 from facerec.v1 import recognition_service_pb2_grpc as rgrpc
 from facerec.v1 import worker_service_pb2_grpc as wgrpc
@@ -34,6 +38,7 @@ class Api:
         self.recognition = rgrpc.RecognitionServiceStub(channel)
         self.gallery = ggrpc.GalleryServiceStub(channel)
         self.workers = wgrpc.WorkerServiceStub(channel)
+        self.keys = key_service_pb2_grpc.KeyServiceStub(channel)
 
     def submit(self, path: Path, spec: job_pb2.JobSpec) -> job_pb2.Job:
         def requests() -> Iterator[rpb.SubmitJobRequest]:
@@ -73,14 +78,71 @@ class Api:
                 raise
 
 
+ADMIN_KEY_FILE = "admin.key"
+
+
+def find_key(explicit: str = "", data_dir: Path | None = None) -> str:
+    """The API key to use: `explicit`, else FACEREC_API_KEY, else the admin key that a
+    server on this machine wrote to its data directory (FACEREC_DATA_DIR or the default)."""
+    if explicit:
+        return explicit
+    if os.environ.get("FACEREC_API_KEY"):
+        return os.environ["FACEREC_API_KEY"]
+    if data_dir is None:
+        env = os.environ.get("FACEREC_DATA_DIR")
+        data_dir = Path(env).expanduser() if env else default_data_dir()
+    try:
+        return (data_dir / ADMIN_KEY_FILE).read_text().strip()
+    except OSError:
+        return ""
+
+
 @contextlib.contextmanager
-def connect(target: str) -> Iterator[Api]:
+def connect(target: str, security: ChannelSecurity | str | None = None) -> Iterator[Api]:
+    """A client of `target`; `security` may be just an API key."""
+    if security is None:
+        security = ChannelSecurity(find_key())
+    elif isinstance(security, str):
+        security = ChannelSecurity(security)
     options = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ]
-    with grpc.insecure_channel(target, options=options) as channel:
+    channel = open_channel(target, security, options)
+    try:
         yield Api(channel)
+    finally:
+        channel.close()
+
+
+def add_security_flags(p: argparse.ArgumentParser) -> None:
+    """--api-key, --data-dir (where to find the admin key) and the TLS client flags."""
+    p.add_argument(
+        "--api-key",
+        default="",
+        help="API key [FACEREC_API_KEY; default: the admin.key of --data-dir]",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="data directory of a server on this machine, whose admin.key to use"
+        " [FACEREC_DATA_DIR]",
+    )
+    for name in ("tls_ca", "tls_cert", "tls_key"):
+        env = f"FACEREC_{name.upper()}"
+        p.add_argument(
+            "--" + name.replace("_", "-"),
+            type=Path,
+            default=Path(os.environ[env]) if os.environ.get(env) else None,
+            help=f"{CLIENT_DOCS[name]} [{env}]",
+        )
+
+
+def security(args: argparse.Namespace) -> ChannelSecurity:
+    """The channel security the flags ask for."""
+    key = find_key(args.api_key, args.data_dir)
+    return ChannelSecurity(key, args.tls_ca, args.tls_cert, args.tls_key)
 
 
 def describe(label: str, job: job_pb2.Job) -> str:

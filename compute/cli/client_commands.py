@@ -11,7 +11,7 @@ from pathlib import Path
 import grpc
 from tqdm import tqdm
 
-from facerec.compute.cli import client
+from facerec.compute.cli import client, key_commands
 from facerec.v1 import gallery_pb2, job_pb2
 from facerec.v1 import gallery_service_pb2 as gpb
 from facerec.v1 import worker_service_pb2 as wpb
@@ -27,6 +27,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         p.add_argument(
             "--target", default=os.environ.get("FACEREC_TARGET", DEFAULT_TARGET), help=target_help
         )
+        client.add_security_flags(p)
         return p
 
     enroll = with_target(
@@ -65,6 +66,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     workers.set_defaults(func=run_workers)
 
+    key_commands.add_commands(sub, with_target)
+
 
 def _fail(exc: grpc.RpcError) -> int:
     print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
@@ -90,7 +93,7 @@ def run_enroll(args: argparse.Namespace) -> int:
         return 2
     total = sum(len(photos) for _, photos in people)
     failed = 0
-    with client.connect(args.target) as api:
+    with client.connect(args.target, client.security(args)) as api:
         try:
             api.ensure_collection(args.collection)
             job_ids = []
@@ -118,7 +121,7 @@ def run_enroll(args: argparse.Namespace) -> int:
 
 
 def run_recognize(args: argparse.Namespace) -> int:
-    with client.connect(args.target) as api:
+    with client.connect(args.target, client.security(args)) as api:
         try:
             for path in args.photos:
                 spec = job_pb2.JobSpec(collection=args.collection, top_k=args.top_k)
@@ -135,7 +138,7 @@ def run_recognize(args: argparse.Namespace) -> int:
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    with client.connect(args.target) as api:
+    with client.connect(args.target, client.security(args)) as api:
         try:
             for event in api.watch(args.job_id):
                 job = event.job
@@ -149,7 +152,7 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 def run_workers(args: argparse.Namespace) -> int:
-    with client.connect(args.target) as api:
+    with client.connect(args.target, client.security(args)) as api:
         try:
             listing = api.workers.ListWorkers(wpb.ListWorkersRequest(), timeout=10)
         except grpc.RpcError as exc:
@@ -175,7 +178,7 @@ def run_workers(args: argparse.Namespace) -> int:
 
 
 def run_model(args: argparse.Namespace) -> int:
-    with client.connect(args.target) as api:
+    with client.connect(args.target, client.security(args)) as api:
         try:
             answer = api.gallery.GetModel(gpb.GetModelRequest(), timeout=10)
         except grpc.RpcError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,6 +63,10 @@ class ComputeChild:
         self.log_level = log_level
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
+        # The compute server's private Unix socket, the same across restarts.
+        self._local_dir = Path(tempfile.mkdtemp(prefix="facerec-"))
+        self.local_socket = self._local_dir / "compute.sock"
+        self.local_target = f"unix:{self.local_socket}"
 
     def start(self, port: int | None = None) -> int:
         """Starts the child (on `port`, else on the configured one) and waits until it listens."""
@@ -78,6 +83,8 @@ class ComputeChild:
                     "compute",
                     "--port-file",
                     str(port_file),
+                    "--local-socket",
+                    str(self.local_socket),
                 ],
                 env={**os.environ, **config_env(cfg)},
                 preexec_fn=die_with_parent,
@@ -90,7 +97,7 @@ class ComputeChild:
                     self.stop()
                     raise RuntimeError("the compute server did not start in time")
                 time.sleep(0.05)
-            self.port = int(port_file.read_text())
+            self.port = int(port_file.read_text().split()[0])
         return self.port
 
     def running(self) -> bool:
@@ -130,6 +137,12 @@ class ComputeChild:
 
     def stop(self, timeout: float | None = None) -> int | None:
         """SIGTERM (graceful: running jobs finish), then SIGKILL after `timeout`."""
+        try:
+            return self._stop(timeout)
+        finally:
+            shutil.rmtree(self._local_dir, ignore_errors=True)
+
+    def _stop(self, timeout: float | None) -> int | None:
         if self.proc is None:
             return None
         if self.proc.poll() is None:

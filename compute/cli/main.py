@@ -30,7 +30,11 @@ WEIGHT_FLAGS = (
     "weights_sha256",
     "cache_dir",
 )
-SERVE_FRONTEND_FLAGS = tuple(f for f in FRONTEND_FLAGS if f != "grpc_target")
+# In `facerec serve` the front end reaches its compute child over a private local socket,
+# so it needs neither a target nor TLS client settings (--tls-cert is the server's there).
+SERVE_FRONTEND_FLAGS = tuple(
+    f for f in FRONTEND_FLAGS if f not in ("grpc_target", "tls_ca", "tls_cert", "tls_key")
+)
 
 
 def _setup_logging(level: str) -> None:
@@ -52,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     compute = sub.add_parser("compute", help="run the gRPC compute server with its workers")
     settings.add_flags(compute, ComputeConfig, COMPUTE_FLAGS)
     compute.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
+    compute.add_argument("--local-socket", type=Path, help=argparse.SUPPRESS)
     compute.set_defaults(func=run_compute)
 
     frontend = sub.add_parser("frontend", help="run the HTTP front end alone")
@@ -135,14 +140,11 @@ def run_serve(args: argparse.Namespace) -> int:
         port = child.start()
     except RuntimeError as exc:
         return _cannot_start(exc)
-    host = compute_cfg.grpc_host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    elif ":" in host:
-        host = f"[{host}]"
+    log = logging.getLogger("facerec")
+    log.info("compute server on port %d", port)
     try:
         front = HttpServer(
-            dataclasses.replace(front_cfg, grpc_target=f"{host}:{port}"),
+            dataclasses.replace(front_cfg, grpc_target=child.local_target),
             start_sibling=start_frontend_sibling,
         )
     except OSError as exc:
@@ -151,6 +153,8 @@ def run_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     front.start()
     print(f"facerec is running at {front.url} (Ctrl-C stops it)", flush=True)
+    if compute_cfg.require_keys:
+        print(_login_line(child.local_target, compute_cfg.data_dir, front.url), flush=True)
     try:
         child.keep_running()
     except KeyboardInterrupt:
@@ -160,6 +164,21 @@ def run_serve(args: argparse.Namespace) -> int:
         front.stop()
         child.stop()
         return 0
+
+
+def _login_line(target: str, data_dir: Path, url: str) -> str:
+    """The one-time login URL for a browser, made with the data directory's admin key."""
+    import grpc
+
+    from facerec.compute.cli import client
+    from facerec.compute.cli.key_commands import login_url
+
+    with client.connect(target, client.find_key("", data_dir)) as api:
+        try:
+            link = login_url(api, url)
+            return f"log in from a browser: {link} (one use; `facerec login-url` makes more)"
+        except grpc.RpcError as exc:
+            return f"no login URL ({exc.details()}); `facerec login-url --api-key KEY` makes one"
 
 
 def _run_async(main: Coroutine[Any, Any, None]) -> int:
@@ -195,13 +214,14 @@ def run_export_onnx(args: argparse.Namespace) -> int:
 def run_compute(args: argparse.Namespace) -> int:
     from facerec.compute.api import server  # imports torch: only for the commands that need it
 
-    def announce(port: int) -> None:
+    def announce(port: int, local_target: str) -> None:
         if args.port_file is not None:
             tmp = args.port_file.with_suffix(".tmp")
-            tmp.write_text(str(port))
+            tmp.write_text(f"{port}\n{local_target}")
             tmp.replace(args.port_file)
 
-    return _run_async(server.serve(settings.load(ComputeConfig, args), announce))
+    cfg = settings.load(ComputeConfig, args)
+    return _run_async(server.serve(cfg, announce, local_socket=args.local_socket))
 
 
 def run_worker(args: argparse.Namespace) -> int:

@@ -108,7 +108,7 @@ class Submitter:
 
     def existing(self, spec: d.JobSpec) -> d.Job | None:
         """The job already submitted under this spec's request_id, if any."""
-        return self.jobs.find_by_request_id(spec.request_id) if spec.request_id else None
+        return self.jobs.find_by_request_id(spec) if spec.request_id else None
 
     def check(self, upload: Upload) -> d.ImageInfo:
         """Closes and validates an upload; returns what it is, content hash included."""

@@ -9,10 +9,9 @@ import logging
 import random
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+from facerec.compute.dispatch.egress import EgressPolicy, EgressRefused, post
 from facerec.compute.domain import Alert, Delivery, DeliveryAttempt, DeliveryState
 from facerec.compute.store.interfaces import AlertStore
 
@@ -52,9 +51,15 @@ class WebhookDispatcher:
     """A thread that POSTs due deliveries; state lives in SQLite, so restarts resume."""
 
     def __init__(
-        self, alerts: AlertStore, max_attempts: int, backoff_seconds: float, timeout: float
+        self,
+        alerts: AlertStore,
+        max_attempts: int,
+        backoff_seconds: float,
+        timeout: float,
+        policy: EgressPolicy | None = None,
     ) -> None:
         self.alerts = alerts
+        self.policy = policy or EgressPolicy()
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.timeout = timeout
@@ -110,27 +115,25 @@ class WebhookDispatcher:
             return
         body = json.dumps({"type": "alert", "alert": alert_json(alert)}).encode()
         now = int(time.time())
-        request = urllib.request.Request(
-            delivery.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "facerec-webhooks",
-                SIGNATURE_HEADER: signature(delivery.secret, now, body),
-                "Idempotency-Key": str(alert.id),
-                "X-Facerec-Attempt": str(len(delivery.attempts) + 1),
-            },
-        )
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "facerec-webhooks",
+            SIGNATURE_HEADER: signature(delivery.secret, now, body),
+            "Idempotency-Key": str(alert.id),
+            "X-Facerec-Attempt": str(len(delivery.attempts) + 1),
+        }
         started = time.monotonic()
         status, error = 0, ""
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as resp:
-                status = resp.status
-        except urllib.error.HTTPError as exc:
-            status, error = exc.code, f"HTTP {exc.code}"
+            status = post(self.policy, delivery.url, body, headers, self.timeout)
+        except EgressRefused as exc:
+            error = str(exc)
         except (OSError, ValueError) as exc:
-            error = str(getattr(exc, "reason", exc)) or type(exc).__name__
+            error = str(exc) or type(exc).__name__
+        if 300 <= status < 400:
+            error = f"HTTP {status}: redirects are not followed"
+        elif status >= 400:
+            error = f"HTTP {status}"
         ok = 200 <= status < 300
         attempt = DeliveryAttempt(
             time.time(),

@@ -15,6 +15,7 @@ import numpy as np
 from facerec.compute.domain import (
     Alert,
     AlertDraft,
+    ApiKey,
     Collection,
     Delivery,
     DeliveryAttempt,
@@ -29,6 +30,7 @@ from facerec.compute.domain import (
     JobKind,
     JobSpec,
     JobState,
+    KeyKind,
 )
 from facerec.compute.tasks import CropKind
 
@@ -46,8 +48,8 @@ class JobStore(Protocol):
         Raises ResourceExhausted when `max_queued` jobs are waiting."""
         ...
 
-    def find_by_request_id(self, request_id: str) -> Job | None:
-        """The job created with this client request id, if any."""
+    def find_by_request_id(self, spec: JobSpec) -> Job | None:
+        """The job its owner created with this spec's request id, if any."""
         ...
 
     def get(self, job_id: str) -> Job:
@@ -55,10 +57,14 @@ class JobStore(Protocol):
         ...
 
     def list(
-        self, states: Iterable[JobState], page_size: int, after: JobCursor | None
+        self,
+        states: Iterable[JobState],
+        page_size: int,
+        after: JobCursor | None,
+        owner: str | None = None,
     ) -> tuple[list[Job], JobCursor | None]:
-        """A page of jobs in `states` (all when empty), newest first, and the cursor of the
-        next page (None on the last)."""
+        """A page of jobs in `states` (all when empty), of one owner (None: anyone's), newest
+        first, and the cursor of the next page (None on the last)."""
         ...
 
     def count(self, state: JobState) -> int:
@@ -140,6 +146,11 @@ class JobStore(Protocol):
         `owner_prefix`, every running job of those owners. Returns the jobs changed."""
         ...
 
+    def redact(self, identity_ids: set[str]) -> list[str]:
+        """Replaces these identities in job results and enrolment records with ERASED_ID and
+        ERASED_NAME; returns the photo hashes of their enrolment jobs."""
+        ...
+
     def photo_in_use(self, sha256: str) -> bool:
         """Whether a queued or running job still needs the photo."""
         ...
@@ -178,9 +189,9 @@ class GalleryStore(Protocol):
         """The collections that raise alerts."""
         ...
 
-    def delete_collection(self, name: str) -> tuple[int, list[GalleryFace]]:
-        """Deletes a collection with its identities and faces; returns how many identities
-        and which faces went with it. NotFound."""
+    def delete_collection(self, name: str) -> tuple[list[str], list[GalleryFace]]:
+        """Deletes a collection with its identities and faces; returns the identities' ids
+        and the faces. NotFound when it does not exist."""
         ...
 
     def create_identity(self, collection: str, name: str) -> Identity:
@@ -251,14 +262,32 @@ class AlertStore(Protocol):
         """One alert, or None."""
         ...
 
-    def after(self, after_id: int, collection: str, identity_id: str, limit: int) -> list[Alert]:
-        """Alerts with id > after_id, oldest first, optionally of one collection/identity."""
+    def after(
+        self,
+        after_id: int,
+        collection: str,
+        identity_id: str,
+        limit: int,
+        owner: str | None = None,
+    ) -> list[Alert]:
+        """Alerts with id > after_id, oldest first, optionally of one collection/identity
+        and of the jobs of one owner."""
         ...
 
     def page(
-        self, collection: str, identity_id: str, size: int, before_id: int | None
+        self,
+        collection: str,
+        identity_id: str,
+        size: int,
+        before_id: int | None,
+        owner: str | None = None,
     ) -> tuple[list[Alert], int | None]:
-        """Alerts newest first, and the cursor of the next page (None on the last)."""
+        """Alerts newest first (filtered as `after`), and the cursor of the next page (None
+        on the last)."""
+        ...
+
+    def redact(self, identity_ids: set[str]) -> int:
+        """Replaces these identities in alerts with ERASED_ID and ERASED_NAME; how many."""
         ...
 
     def deliveries(self, alert_id: int) -> list[Delivery]:
@@ -281,4 +310,33 @@ class AlertStore(Protocol):
         next_attempt_at: float | None,
     ) -> None:
         """Appends an attempt to a delivery and sets its state and next attempt time."""
+        ...
+
+
+class KeyStore(Protocol):
+    """API keys, login tokens and browser sessions; secrets only as SHA-256 hashes."""
+
+    def add(self, key: ApiKey, secret_hash: bytes) -> None:
+        """Stores a new key."""
+        ...
+
+    def get(self, key_id: str) -> tuple[ApiKey, bytes] | None:
+        """A key and its secret's hash, or None."""
+        ...
+
+    def list_keys(self, kinds: Sequence[KeyKind], include_revoked: bool) -> list[ApiKey]:
+        """Keys of the given kinds, oldest first."""
+        ...
+
+    def revoke(self, key_id: str, now: float) -> tuple[ApiKey, int]:
+        """Revokes a key and the sessions opened with it; the key and how many sessions.
+        NotFound when there is no such key."""
+        ...
+
+    def redeem(self, key_id: str, now: float) -> bool:
+        """Marks a login token used; False when it was used already (one use only)."""
+        ...
+
+    def count(self, kind: KeyKind) -> int:
+        """How many keys of a kind exist, revoked ones included."""
         ...

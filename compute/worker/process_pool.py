@@ -1,4 +1,4 @@
-"""Worker processes of a compute server: `facerec worker` children on loopback.
+"""Worker processes of a compute server: `facerec worker` children on its local socket.
 
 Each child is a whole remote worker (its own interpreter, models and torch threads), so the
 Python code of several detections and of the coordinator runs in parallel rather than taking
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -35,15 +36,6 @@ def die_with_parent() -> None:
         pass
 
 
-def loopback(host: str, port: int) -> str:
-    """Where a process on this host reaches a server bound to `host`:`port`."""
-    if host in ("0.0.0.0", ""):
-        return f"127.0.0.1:{port}"
-    if host == "::":
-        return f"[::1]:{port}"
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 def worker_id(n: int) -> str:
     """The worker id of child `n`."""
     return f"process/{n}"
@@ -59,9 +51,12 @@ class WorkerProcesses:
         weights: Path | None,
         count: int,
         on_exit: Callable[[str], object] | None = None,
+        api_key: str = "",
     ) -> None:
-        """`on_exit(worker_id)` runs when a child has died, before it is started again."""
+        """`on_exit(worker_id)` runs when a child has died, before it is started again;
+        the children connect with `api_key`."""
         self.cfg = cfg
+        self.api_key = api_key
         self.on_exit = on_exit
         self.model = model
         self.weights = weights
@@ -115,8 +110,12 @@ class WorkerProcesses:
     def _spawn(self, target: str, n: int) -> subprocess.Popen[bytes]:
         # A session of its own: a Ctrl-C in the terminal reaches the server, which stops the
         # children itself once the claimed jobs are done, instead of each child at once.
+        env = {**os.environ, "FACEREC_API_KEY": self.api_key}
         return subprocess.Popen(
-            self.command(target, n), preexec_fn=die_with_parent, start_new_session=True
+            self.command(target, n),
+            env=env,
+            preexec_fn=die_with_parent,
+            start_new_session=True,
         )
 
     def _supervise(self, target: str) -> None:

@@ -21,6 +21,7 @@ from facerec.compute.models.detector import Detector
 from facerec.compute.models.embedder import check_device
 from facerec.compute.tasks import DETECT_MTCNN, EMBED_PREFIX, Task, TaskError, WorkerHello
 from facerec.compute.worker import task_convert
+from facerec.compute.worker.channel import ChannelSecurity, open_channel
 from facerec.compute.worker.task_runner import TaskRunner
 from facerec.v1 import worker_service_pb2 as pb
 from facerec.v1 import worker_service_pb2_grpc
@@ -29,7 +30,12 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 FIRST_BACKOFF_SECONDS = 0.5
-_REFUSED = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION)
+_REFUSED = (
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.UNAUTHENTICATED,
+    grpc.StatusCode.PERMISSION_DENIED,
+)
 
 
 class HelloRefused(Exception):
@@ -143,7 +149,8 @@ class RemoteWorker:
         ]
         outbox: queue.SimpleQueue[pb.WorkRequest | None] = queue.SimpleQueue()
         session = self._current = _Session(self, outbox)
-        with grpc.insecure_channel(self.cfg.coordinator, options=options) as channel:
+        channel = open_channel(self.cfg.coordinator, ChannelSecurity.of(self.cfg), options)
+        with channel:
             stub = worker_service_pb2_grpc.WorkerServiceStub(channel)
             self._call = call = stub.Work(session.requests())
             if self.stopping.is_set():

@@ -14,6 +14,7 @@ function el(tag, attrs = {}, ...children) {
 async function loadCollections() {
   try {
     const resp = await fetch("/api/v1/collections");
+    document.getElementById("login").hidden = resp.status !== 401;
     if (!resp.ok) return;
     const select = document.getElementById("collection");
     for (const c of (await resp.json()).collections) {

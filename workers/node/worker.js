@@ -2,6 +2,9 @@
 // A facerec EMBED worker: connects to a coordinator's WorkerService and embeds face crops with
 // the model `facerec export-onnx` wrote (FaceNet or SFace). Usage:
 //   node worker.js --coordinator HOST:PORT --model model.onnx [--worker-id ID] [--max-batch-size N]
+//     [--api-key KEY] [--tls-ca PEM] [--tls-cert PEM --tls-key PEM]
+// A worker key (facerec keys create --role worker) goes in --api-key or FACEREC_API_KEY.
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -12,7 +15,8 @@ import { OnnxEmbedder } from "./embedder.js";
 
 const PROTOS = process.env.FACEREC_PROTOS ?? join(dirname(fileURLToPath(import.meta.url)), "..", "..", "protos");
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-const REFUSED = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.FAILED_PRECONDITION]);
+const REFUSED = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.FAILED_PRECONDITION,
+  grpc.status.UNAUTHENTICATED, grpc.status.PERMISSION_DENIED]);
 
 function loadService() {
   const definition = protoLoader.loadSync("facerec/v1/worker_service.proto", {
@@ -44,12 +48,31 @@ export async function answer(embedder, task) {
   }
 }
 
+/** TLS credentials when a CA or client certificate is given, else insecure ones. */
+export function channelCredentials({ tlsCa, tlsCert, tlsKey } = {}) {
+  const read = (path) => (path ? readFileSync(path) : null);
+  return tlsCa || tlsCert
+    ? grpc.credentials.createSsl(read(tlsCa), read(tlsKey), read(tlsCert))
+    : grpc.credentials.createInsecure();
+}
+
+/** An interceptor that sends `authorization: Bearer <apiKey>` with every call. */
+function bearer(apiKey) {
+  return (options, nextCall) => new grpc.InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      metadata.set("authorization", `Bearer ${apiKey}`);
+      next(metadata, listener);
+    },
+  });
+}
+
 /** Serves until stop(); calls onRefused(message) when the coordinator refuses the hello. */
-export function runWorker({ coordinator, embedder, workerId, maxBatchSize = 0, log = console.error, onRefused }) {
+export function runWorker({ coordinator, embedder, workerId, maxBatchSize = 0, log = console.error, onRefused, apiKey = "", tls = {} }) {
   const WorkerService = loadService();
-  const client = new WorkerService(coordinator, grpc.credentials.createInsecure(), {
+  const client = new WorkerService(coordinator, channelCredentials(tls), {
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
     "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+    interceptors: apiKey ? [bearer(apiKey)] : [],
   });
   let stopped = false;
   let failures = 0;
@@ -114,6 +137,10 @@ async function main() {
     model: { type: "string" },
     "worker-id": { type: "string", default: `node/${process.pid}` },
     "max-batch-size": { type: "string", default: "0" },
+    "api-key": { type: "string", default: process.env.FACEREC_API_KEY ?? "" },
+    "tls-ca": { type: "string", default: process.env.FACEREC_TLS_CA },
+    "tls-cert": { type: "string", default: process.env.FACEREC_TLS_CERT },
+    "tls-key": { type: "string", default: process.env.FACEREC_TLS_KEY },
   } });
   if (!values.model) {
     console.error("usage: worker.js --coordinator HOST:PORT --model model.onnx [--worker-id ID] [--max-batch-size N]");
@@ -124,6 +151,8 @@ async function main() {
   const worker = runWorker({
     coordinator: values.coordinator, embedder, workerId: values["worker-id"],
     maxBatchSize: Number(values["max-batch-size"]),
+    apiKey: values["api-key"],
+    tls: { tlsCa: values["tls-ca"], tlsCert: values["tls-cert"], tlsKey: values["tls-key"] },
     onRefused: (message) => { console.error(`the coordinator refused this worker: ${message}`); process.exit(2); },
   });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => { worker.stop(); process.exit(0); });

@@ -9,18 +9,22 @@ from facerec.compute.store.sqlite.alert_store import SqliteAlertStore
 from facerec.compute.store.sqlite.database import Database
 from facerec.compute.store.sqlite.gallery_store import SqliteGalleryStore
 from facerec.compute.store.sqlite.job_store import SqliteJobStore
+from facerec.compute.store.sqlite.key_store import SqliteKeyStore
 
 
 @dataclass(frozen=True)
 class SqliteStores:
-    """The three stores, sharing one database file."""
+    """The stores, sharing one database file."""
 
     jobs: SqliteJobStore
     gallery: SqliteGalleryStore
     alerts: SqliteAlertStore
+    keys: SqliteKeyStore
 
 
 def open_stores(path: Path) -> SqliteStores:
     """Opens (creating and migrating when needed) the database at `path`."""
     db = Database(path)
-    return SqliteStores(SqliteJobStore(db), SqliteGalleryStore(db), SqliteAlertStore(db))
+    return SqliteStores(
+        SqliteJobStore(db), SqliteGalleryStore(db), SqliteAlertStore(db), SqliteKeyStore(db)
+    )

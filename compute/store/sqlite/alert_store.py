@@ -7,6 +7,8 @@ import sqlite3
 import time
 
 from facerec.compute.domain import (
+    ERASED_ID,
+    ERASED_NAME,
     Alert,
     AlertDraft,
     Delivery,
@@ -43,8 +45,11 @@ def _delivery(row: sqlite3.Row) -> Delivery:
     )
 
 
-def _filters(collection: str, identity_id: str) -> tuple[str, list[object]]:
+def _filters(collection: str, identity_id: str, owner: str | None) -> tuple[str, list[object]]:
     sql, args = "", []
+    if owner is not None:
+        sql += " AND job_id IN (SELECT id FROM jobs WHERE owner = ?)"
+        args.append(owner)
     if collection:
         sql += " AND collection = ?"
         args.append(collection)
@@ -106,9 +111,16 @@ class SqliteAlertStore:
         row = self.db.read().execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
         return None if row is None else _alert(row)
 
-    def after(self, after_id: int, collection: str, identity_id: str, limit: int) -> list[Alert]:
+    def after(
+        self,
+        after_id: int,
+        collection: str,
+        identity_id: str,
+        limit: int,
+        owner: str | None = None,
+    ) -> list[Alert]:
         """Alerts with id > after_id, oldest first."""
-        where, args = _filters(collection, identity_id)
+        where, args = _filters(collection, identity_id, owner)
         rows = (
             self.db.read()
             .execute(
@@ -120,10 +132,15 @@ class SqliteAlertStore:
         return [_alert(r) for r in rows]
 
     def page(
-        self, collection: str, identity_id: str, size: int, before_id: int | None
+        self,
+        collection: str,
+        identity_id: str,
+        size: int,
+        before_id: int | None,
+        owner: str | None = None,
     ) -> tuple[list[Alert], int | None]:
         """Newest first; returns the cursor of the next page (None on the last)."""
-        where, args = _filters(collection, identity_id)
+        where, args = _filters(collection, identity_id, owner)
         if before_id is not None:
             where += " AND id < ?"
             args.append(before_id)
@@ -136,6 +153,17 @@ class SqliteAlertStore:
         )
         alerts = [_alert(r) for r in rows[:size]]
         return alerts, (alerts[-1].id if len(rows) > size else None)
+
+    def redact(self, identity_ids: set[str]) -> int:
+        if not identity_ids:
+            return 0
+        ids = sorted(identity_ids)
+        with self.db.write() as conn:
+            return conn.execute(
+                f"UPDATE alerts SET identity_id = ?, name = ?"
+                f" WHERE identity_id IN ({','.join('?' * len(ids))})",
+                [ERASED_ID, ERASED_NAME, *ids],
+            ).rowcount
 
     def deliveries(self, alert_id: int) -> list[Delivery]:
         conn = self.db.read()

@@ -121,6 +121,25 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries (alert_id);
+
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    parent_id TEXT NOT NULL DEFAULT '',
+    secret_sha256 BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL,
+    revoked_at REAL,
+    used_at REAL
+);
+CREATE INDEX IF NOT EXISTS api_keys_parent ON api_keys (parent_id);
+"""
+
+# Indexes on migrated columns, created once the columns exist.
+LATE_SCHEMA = """
+CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, created_at DESC, id DESC);
 """
 
 # Columns added after a table was first created: (table, column, definition).
@@ -129,6 +148,8 @@ MIGRATIONS = (
     ("collections", "alert_threshold", "REAL NOT NULL DEFAULT 0.8"),
     # 1: alert_threshold is unset and the served model's default applies.
     ("collections", "model_threshold", "INTEGER NOT NULL DEFAULT 0"),
+    # The id of the key whose holder submitted the job ('' before keys existed).
+    ("jobs", "owner", "TEXT NOT NULL DEFAULT ''"),
 )
 
 
@@ -148,6 +169,7 @@ class Database:
             columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
             if column not in columns:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        conn.executescript(LATE_SCHEMA)
         # Counted once at open, so a database from before the triggers (or one edited by
         # hand) starts right.
         with self.write() as tx:

@@ -135,8 +135,9 @@ class SqliteGalleryStore:
             for r in rows
         ]
 
-    def delete_collection(self, name: str) -> tuple[int, list[GalleryFace]]:
-        """Deletes a collection; returns how many identities and which faces went with it."""
+    def delete_collection(self, name: str) -> tuple[list[str], list[GalleryFace]]:
+        """Deletes a collection; returns the ids of the identities and the faces that went
+        with it."""
         validate_collection_name(name)
         with self.db.write() as conn:
             if conn.execute("SELECT 1 FROM collections WHERE name = ?", (name,)).fetchone() is None:
@@ -144,9 +145,10 @@ class SqliteGalleryStore:
             faces = [
                 _face(r) for r in conn.execute("SELECT * FROM faces WHERE collection = ?", (name,))
             ]
-            identities = conn.execute(
-                "SELECT COUNT(*) FROM identities WHERE collection = ?", (name,)
-            ).fetchone()[0]
+            identities = [
+                r[0]
+                for r in conn.execute("SELECT id FROM identities WHERE collection = ?", (name,))
+            ]
             conn.execute("DELETE FROM faces WHERE collection = ?", (name,))
             conn.execute("DELETE FROM identities WHERE collection = ?", (name,))
             conn.execute("DELETE FROM collections WHERE name = ?", (name,))

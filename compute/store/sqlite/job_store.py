@@ -29,6 +29,7 @@ from facerec.compute.store.sqlite.alert_store import insert_alerts
 from facerec.compute.store.sqlite.database import Database
 from facerec.compute.store.sqlite.gallery_store import insert_face, update_embeddings
 from facerec.compute.store.sqlite.job_rows import ACTIVE, count_in, load, release, row_to_job
+from facerec.compute.store.sqlite.redaction import redact_jobs
 from facerec.compute.tasks import CropKind
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class SqliteJobStore:
         with self.db.write() as conn:
             if spec.request_id:
                 row = conn.execute(
-                    "SELECT * FROM jobs WHERE request_id = ?", (spec.request_id,)
+                    "SELECT * FROM jobs WHERE request_id = ?", (spec.request_key,)
                 ).fetchone()
                 if row is not None:
                     return row_to_job(row), False
@@ -70,13 +71,13 @@ class SqliteJobStore:
             )
             conn.execute(
                 "INSERT INTO jobs (id, kind, state, request_id, spec, priority, photo_sha256,"
-                " image, enrollment, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " image, enrollment, created_at, updated_at, owner)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job.id,
                     int(kind),
                     int(job.state),
-                    spec.request_id or None,
+                    spec.request_key or None,
                     codec.spec_to_json(spec),
                     spec.priority,
                     image.sha256,
@@ -84,14 +85,15 @@ class SqliteJobStore:
                     codec.enrollment_to_json(job.enrollment),
                     now,
                     now,
+                    spec.owner,
                 ),
             )
         return job, True
 
-    def find_by_request_id(self, request_id: str) -> Job | None:
+    def find_by_request_id(self, spec: JobSpec) -> Job | None:
         row = (
             self.db.read()
-            .execute("SELECT * FROM jobs WHERE request_id = ?", (request_id,))
+            .execute("SELECT * FROM jobs WHERE request_id = ?", (spec.request_key,))
             .fetchone()
         )
         return None if row is None else row_to_job(row)
@@ -103,11 +105,18 @@ class SqliteJobStore:
         return row_to_job(row)
 
     def list(
-        self, states: Iterable[JobState], page_size: int, after: tuple[float, str] | None
+        self,
+        states: Iterable[JobState],
+        page_size: int,
+        after: tuple[float, str] | None,
+        owner: str | None = None,
     ) -> tuple[list[Job], tuple[float, str] | None]:
         """A page of jobs, newest first, and the cursor of the next page (None: last page)."""
         sql = "SELECT * FROM jobs WHERE 1=1"
         args: list[object] = []
+        if owner is not None:
+            sql += " AND owner = ?"
+            args.append(owner)
         states = [int(s) for s in states]
         if states:
             sql += f" AND state IN ({','.join('?' * len(states))})"
@@ -348,6 +357,9 @@ class SqliteJobStore:
         for job in changed:
             log.warning("job %s lease lapsed; now %s", job.id, job.state.name)
         return changed
+
+    def redact(self, identity_ids: set[str]) -> list[str]:
+        return redact_jobs(self.db, identity_ids)
 
     def photo_in_use(self, sha256: str) -> bool:
         """Whether any queued or running job still needs the photo."""
