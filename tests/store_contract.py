@@ -15,7 +15,10 @@ import numpy as np
 import pytest
 
 from facerec.compute.domain import (
+    ERASED_ID,
+    ERASED_NAME,
     AlertDraft,
+    ApiKey,
     DeliveryAttempt,
     DeliveryState,
     Face,
@@ -24,6 +27,9 @@ from facerec.compute.domain import (
     JobKind,
     JobSpec,
     JobState,
+    KeyKind,
+    Match,
+    Role,
 )
 from facerec.compute.errors import (
     AlreadyExists,
@@ -43,7 +49,7 @@ class Stores:
     """Opens an implementation's stores on a fresh location under `tmp_path`."""
 
     def open_stores(self, path: Path) -> Any:
-        """An object with `jobs`, `gallery` and `alerts` attributes."""
+        """An object with `jobs`, `gallery`, `alerts` and `keys` attributes."""
         raise NotImplementedError
 
     @pytest.fixture
@@ -327,3 +333,73 @@ class AlertStoreContract(Stores):
         alerts.record_attempt(first.id, attempt, DeliveryState.FAILED, None)
         (delivery,) = alerts.deliveries(first.alert_id)
         assert delivery.state is DeliveryState.FAILED and len(delivery.attempts) == 2
+
+
+class ErasureContract(Stores):
+    """Deleted people leave job results, enrolment records and alerts as the marker."""
+
+    def test_redaction_replaces_the_person_everywhere_and_no_one_else(self, stores: Any) -> None:
+        stores.gallery.create_collection("wanted", alert_on_match=True)
+        gone = stores.gallery.create_identity("wanted", "Gone Person")
+        kept = stores.gallery.create_identity("wanted", "Kept Person")
+        enrolled = enrolment(stores.jobs, gone.id)
+        stores.jobs.succeed_enrollment(enrolled.id, enrolled.attempt, FACE, "m", unit(1), 1)
+        job, _ = stores.jobs.create(JobKind.RECOGNIZE, JobSpec(owner="u1"), IMAGE, 10)
+        claimed = stores.jobs.claim("w", 60)
+        face = Face(
+            FACE.box,
+            FACE.score,
+            FACE.landmarks,
+            (
+                Match(gone.id, "Gone Person", "wanted", 0.9, 1),
+                Match(kept.id, "Kept Person", "wanted", 0.8, 2),
+            ),
+        )
+        drafts = [AlertDraft("wanted", i.id, i.name, 0.9, FACE.box, 0) for i in (gone, kept)]
+        stores.jobs.succeed(job.id, claimed.attempt, (face,), "m", drafts)
+
+        photos = stores.jobs.redact({gone.id})
+        assert photos == [IMAGE.sha256]  # the photo of her enrolment job
+        assert stores.alerts.redact({gone.id}) == 1
+        matches = stores.jobs.get(job.id).faces[0].matches
+        assert [(m.identity_id, m.name) for m in matches] == [
+            (ERASED_ID, ERASED_NAME),
+            (kept.id, "Kept Person"),
+        ]
+        again = stores.jobs.get(enrolled.id)
+        assert again.spec.identity_id == ERASED_ID and again.enrollment.identity_id == ERASED_ID
+        names = [(a.identity_id, a.name) for a in stores.alerts.after(0, "", "", 10)]
+        assert names == [(ERASED_ID, ERASED_NAME), (kept.id, "Kept Person")]
+        # Owners see their own jobs' alerts only.
+        assert len(stores.alerts.after(0, "", "", 10, owner="u1")) == 2
+        assert stores.alerts.after(0, "", "", 10, owner="u2") == []
+
+
+class KeyStoreContract(Stores):
+    """API keys: hashed secrets, one-use login tokens, revocation that reaches sessions."""
+
+    def test_keys_sessions_and_tokens(self, stores: Any) -> None:
+        keys = stores.keys
+        now = time.time()
+        admin = ApiKey("a" * 16, "admin", Role.ADMIN, KeyKind.KEY, now)
+        session = ApiKey("b" * 16, "session", Role.ADMIN, KeyKind.SESSION, now, admin.id)
+        login = ApiKey("c" * 16, "login", Role.ADMIN, KeyKind.LOGIN, now, admin.id, now + 60)
+        for k in (admin, session, login):
+            keys.add(k, k.id.encode())
+        assert keys.get(admin.id) == (admin, admin.id.encode())
+        assert keys.get("f" * 16) is None
+        assert keys.count(KeyKind.KEY) == 1
+        assert [k.id for k in keys.list_keys([KeyKind.KEY], False)] == [admin.id]
+        both = keys.list_keys([KeyKind.KEY, KeyKind.SESSION], False)
+        assert {k.id for k in both} == {admin.id, session.id}
+        assert keys.redeem(login.id, now) is True
+        assert keys.redeem(login.id, now) is False  # one use only
+        revoked, sessions = keys.revoke(admin.id, now)
+        assert revoked.revoked_at == now and sessions == 1
+        assert keys.get(session.id)[0].revoked_at == now
+        assert keys.list_keys([KeyKind.KEY, KeyKind.SESSION], False) == []
+        assert len(keys.list_keys([KeyKind.KEY], True)) == 1
+        with pytest.raises(NotFound):
+            keys.revoke("9" * 16, now)
+        with pytest.raises(NotFound):
+            keys.revoke(login.id, now)  # login tokens are not keys

@@ -41,7 +41,7 @@ def logged_in(browser, served: ServeProcess):
     """A new page (a context of its own) logged in by a fresh one-time login URL."""
     with connected(served.compute_target, served.key) as api:
         url = login_url(api, served.url)
-    page = browser.new_page()
+    page = browser.new_context().new_page()
     page.goto(url)
     expect(page).to_have_url(served.url + "/")
     return page
@@ -161,3 +161,50 @@ def test_page_follows_its_jobs_across_a_compute_restart(
         assert "the compute server is back" in served.log()
     finally:
         served.kill()
+
+
+def test_another_site_can_neither_post_as_the_user_nor_frame_the_page(
+    served: ServeProcess, browser, tmp_path: Path
+) -> None:
+    """A page on another port of the same host (same site, so the browser even sends the
+    SameSite=Strict cookie) posts a form with the user's session, and frames the app."""
+    import threading
+    from http import server as http_server
+
+    victim = logged_in(browser, served)
+    name = unique("csrf")
+    (tmp_path / "post.html").write_text(
+        f'<form id="f" method="post" action="{served.url}/api/v1/collections"'
+        ' enctype="text/plain"><input name=\'{"name": "' + name + '", "x": "\' value=\'"}\'>'
+        '</form><script src="post.js"></script>'
+    )
+    (tmp_path / "post.js").write_text('document.getElementById("f").submit();')
+    (tmp_path / "frame.html").write_text(f'<iframe id="app" src="{served.url}/"></iframe>')
+
+    class Site(http_server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(tmp_path), **kwargs)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    site = http_server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    other = f"http://127.0.0.1:{site.server_address[1]}"
+    try:
+        evil = victim.context.new_page()
+        evil.goto(f"{other}/post.html")
+        expect(evil).to_have_url(f"{served.url}/api/v1/collections")
+        expect(evil.locator("body")).to_contain_text("CROSS_SITE")
+        names = [
+            c["name"] for c in http.get(f"{served.url}/api/v1/collections").json()["collections"]
+        ]
+        assert name not in names
+        # The same page, unframed, renders its upload form; framed, it does not render.
+        assert victim.locator("#photos").count() == 1
+        evil.goto(f"{other}/frame.html")
+        evil.wait_for_timeout(1000)
+        (frame,) = [f for f in evil.frames if f != evil.main_frame]
+        assert frame.locator("#photos").count() == 0
+    finally:
+        site.shutdown()

@@ -9,8 +9,10 @@ from facerec.compute.store import sqlite
 from tests.store_contract import (
     IMAGE,
     AlertStoreContract,
+    ErasureContract,
     GalleryStoreContract,
     JobStoreContract,
+    KeyStoreContract,
     ResultContract,
 )
 
@@ -42,4 +44,12 @@ class TestSqliteGalleryStore(SqliteStores, GalleryStoreContract):
 
 
 class TestSqliteAlertStore(SqliteStores, AlertStoreContract):
+    pass
+
+
+class TestSqliteErasure(SqliteStores, ErasureContract):
+    pass
+
+
+class TestSqliteKeyStore(SqliteStores, KeyStoreContract):
     pass

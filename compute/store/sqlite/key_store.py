@@ -67,10 +67,16 @@ class SqliteKeyStore:
                 "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                 (now, key_id),
             )
+            # Its sessions and unused login tokens go with it; the count is of sessions.
             sessions = conn.execute(
+                "SELECT COUNT(*) FROM api_keys WHERE parent_id = ? AND kind = ?"
+                " AND revoked_at IS NULL",
+                (key_id, int(KeyKind.SESSION)),
+            ).fetchone()[0]
+            conn.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE parent_id = ? AND revoked_at IS NULL",
                 (now, key_id),
-            ).rowcount
+            )
             row = conn.execute("SELECT * FROM api_keys WHERE id = ?", (key_id,)).fetchone()
         return _key(row), sessions
 
