@@ -148,3 +148,45 @@ def test_wrong_ca_missing_client_certificate_and_plain_text_are_refused(
         with pytest.raises(grpc.RpcError) as info:
             api.gallery.ListCollections(gpb.ListCollectionsRequest(), timeout=10)
         assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+def test_tls_without_client_certificates(
+    tmp_path: Path, faces: Path, workers: list[ChildProcess]
+) -> None:
+    pki = make_pki(tmp_path / "pki")
+    server = ComputeProcess(
+        tmp_path / "data",
+        "--no-local-worker",
+        "--tls-cert",
+        str(pki.server_cert),
+        "--tls-key",
+        str(pki.server_key),
+    )
+    workers.append(server.start())
+    assert "(model facenet-untrained, TLS, API keys required)" in server.log()
+    shown = _cli("workers", "--target", server.target, "--tls-ca", str(pki.ca), key=server.key)
+    assert shown.returncode == 0 and "no workers connected" in shown.stdout, shown.stderr
+    # The Node client reaches the server over TLS: the answer is the server's own refusal.
+    node_client = subprocess.run(
+        [
+            "node",
+            str(ROOT / "clients" / "node" / "recognize.js"),
+            "--target",
+            server.target,
+            "--tls-ca",
+            str(pki.ca),
+            "--collection",
+            "no-such-collection",
+            str(faces / "obama.jpg"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "FACEREC_API_KEY": server.key},
+    )
+    assert node_client.returncode == 1
+    assert "NOT_FOUND: collection 'no-such-collection' does not exist" in node_client.stderr
+    with client.connect(server.target, server.key) as api:  # plain text to a TLS port
+        with pytest.raises(grpc.RpcError) as info:
+            api.gallery.ListCollections(gpb.ListCollectionsRequest(), timeout=10)
+        assert info.value.code() == grpc.StatusCode.UNAVAILABLE

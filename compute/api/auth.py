@@ -176,7 +176,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 scheme, _, token = header.partition(" ")
                 if scheme.lower() != "bearer" or not token.strip():
                     raise Unauthenticated("the authorization metadata must be 'Bearer <key>'")
-                key = await asyncio.to_thread(self.keyring.authenticate, token)
+                key = self.keyring.cached(token) or await asyncio.to_thread(
+                    self.keyring.authenticate, token
+                )
                 if key.role not in roles:
                     raise PermissionDenied(
                         f"a {key.role.label} key may not call {name}"

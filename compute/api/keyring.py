@@ -115,16 +115,23 @@ class KeyRing:
             self._ephemeral[secret] = key
         return secret
 
-    def authenticate(self, token: str) -> ApiKey:
-        """The usable key (or session) a key string names; Unauthenticated otherwise."""
-        now = time.monotonic()
+    def cached(self, token: str) -> ApiKey | None:
+        """The key of a recently checked key string, without asking the store."""
         with self._lock:
             found = self._ephemeral.get(token)
             if found is not None:
                 return found
             cached = self._cache.get(token)
-        if cached is not None and now - cached[1] < CACHE_SECONDS:
+        if cached is not None and time.monotonic() - cached[1] < CACHE_SECONDS:
             return cached[0]
+        return None
+
+    def authenticate(self, token: str) -> ApiKey:
+        """The usable key (or session) a key string names; Unauthenticated otherwise."""
+        found = self.cached(token)
+        if found is not None:
+            return found
+        now = time.monotonic()
         kind, key_id, token = parse(token)
         if kind is KeyKind.LOGIN:
             raise Unauthenticated("a login token only logs a browser in; it is not a key")
