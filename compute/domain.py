@@ -193,6 +193,7 @@ class AlertDraft:
     similarity: float
     box: tuple[float, float, float, float]
     face_index: int
+    face_id: int = 0  # the enrolled face that matched best
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,7 @@ class Alert:
     similarity: float
     box: tuple[float, float, float, float]
     face_index: int
+    face_id: int = 0
 
 
 class DeliveryState(enum.IntEnum):

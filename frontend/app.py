@@ -29,7 +29,8 @@ def create_app(cfg: FrontendConfig | None = None) -> Flask:
     st = FrontendState(cfg, ComputeClient(cfg), metrics, StreamHub(cfg, metrics))
     app.extensions["facerec"] = st
     security.install(app, cfg)
-    for bp in (jobs_api.bp, gallery_api.bp, alerts_api.bp, ops_api.bp, pages.bp):
+    blueprints = (jobs_api.bp, gallery_api.bp, gallery_api.faces_bp, alerts_api.bp, ops_api.bp)
+    for bp in (*blueprints, pages.bp):
         app.register_blueprint(bp)
 
     @app.errorhandler(errors.ApiError)

@@ -17,6 +17,8 @@ from facerec.v1 import gallery_service_pb2_grpc as ggrpc
 from facerec.v1 import job_pb2, key_service_pb2, key_service_pb2_grpc
 from facerec.v1 import recognition_service_pb2 as rpb
 from facerec.v1 import recognition_service_pb2_grpc as rgrpc
+from facerec.v1 import worker_service_pb2 as wpb
+from facerec.v1 import worker_service_pb2_grpc as wgrpc
 
 # Reconnect quickly when compute comes back instead of backing off for minutes.
 _CHANNEL_OPTIONS = [
@@ -74,6 +76,7 @@ class ComputeClient:
                 self.gallery = ggrpc.GalleryServiceStub(self._channel)
                 self.health = health_pb2_grpc.HealthStub(self._channel)
                 self.keys = key_service_pb2_grpc.KeyServiceStub(self._channel)
+                self.workers = wgrpc.WorkerServiceStub(self._channel)
             return self._channel
 
     def close(self) -> None:
@@ -238,3 +241,53 @@ class ComputeClient:
         """The key of the current request's credential."""
         _ = self.channel
         return self.keys.GetCaller(key_service_pb2.GetCallerRequest(), timeout=self._t()).key
+
+    def get_collection(self, name: str) -> gpb.Collection:
+        """One collection (ListCollections holds them all; galleries have few)."""
+        for c in self.list_collections().collections:
+            if c.name == name:
+                return c
+        raise CollectionMissing(name)
+
+    def update_collection(
+        self,
+        name: str,
+        description: str | None,
+        alert_on_match: bool | None,
+        alert_threshold: float | None,
+        model_threshold: bool,
+    ) -> gpb.Collection:
+        req = gpb.UpdateCollectionRequest(name=name, model_threshold=model_threshold)
+        if description is not None:
+            req.description = description
+        if alert_on_match is not None:
+            req.alert_on_match = alert_on_match
+        if alert_threshold is not None:
+            req.alert_threshold = alert_threshold
+        _ = self.channel
+        return self.gallery.UpdateCollection(req, timeout=self._t()).collection
+
+    def add_webhook(self, collection: str, url: str, secret: str) -> gpb.AddWebhookResponse:
+        _ = self.channel
+        req = gpb.AddWebhookRequest(
+            collection=collection, webhook=gpb.WebhookSpec(url=url, secret=secret)
+        )
+        return self.gallery.AddWebhook(req, timeout=self._t())
+
+    def delete_webhook(self, collection: str, webhook_id: int) -> None:
+        _ = self.channel
+        req = gpb.DeleteWebhookRequest(collection=collection, webhook_id=webhook_id)
+        self.gallery.DeleteWebhook(req, timeout=self._t())
+
+    def face_crop(self, face_id: int) -> bytes:
+        _ = self.channel
+        req = gpb.GetFaceCropRequest(face_id=face_id)
+        return self.gallery.GetFaceCrop(req, timeout=self._t()).png
+
+    def list_workers(self) -> wpb.ListWorkersResponse:
+        _ = self.channel
+        return self.workers.ListWorkers(wpb.ListWorkersRequest(), timeout=self._t())
+
+
+class CollectionMissing(LookupError):
+    """No collection of that name."""

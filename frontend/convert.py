@@ -138,6 +138,7 @@ def alert_json(a: alert_pb2.Alert) -> dict[str, Any]:
         "similarity": _r(a.similarity, 4),
         "box": [_r(a.box.x1), _r(a.box.y1), _r(a.box.x2), _r(a.box.y2)],
         "face_index": a.face_index,
+        "face_id": a.face_id or None,
     }
 
 

@@ -7,11 +7,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from facerec.frontend import convert, uploads
+from facerec.frontend.compute_client import CollectionMissing
 from facerec.frontend.errors import ApiError, int_arg
 from facerec.frontend.multipart import boundary_of, parts
 from facerec.frontend.state import state
 
 bp = Blueprint("gallery", __name__, url_prefix="/api/v1/collections")
+faces_bp = Blueprint("faces", __name__, url_prefix="/api/v1/faces")
 
 
 def _json_body() -> dict[str, Any]:
@@ -60,6 +62,50 @@ def create_collection() -> tuple[Response, int]:
 def list_collections() -> Response:
     cols = state().compute.list_collections().collections
     return jsonify({"collections": [convert.collection_json(c) for c in cols]})
+
+
+@bp.get("/<name>")
+def get_collection(name: str) -> Response:
+    try:
+        return jsonify(convert.collection_json(state().compute.get_collection(name)))
+    except CollectionMissing:
+        raise ApiError(404, "NOT_FOUND", f"collection {name!r} does not exist") from None
+
+
+@bp.patch("/<name>")
+def update_collection(name: str) -> Response:
+    """Changes `description`, `alert_on_match` and `alert_threshold` (null: the model's)."""
+    body = _json_body()
+    unknown = set(body) - {"description", "alert_on_match", "alert_threshold"}
+    if unknown:
+        raise ApiError(400, "BAD_FIELD", f"unknown field(s): {', '.join(sorted(unknown))}")
+    threshold = body.get("alert_threshold")
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, int | float)
+    ):
+        raise ApiError(400, "BAD_FIELD", "'alert_threshold' must be a number in [-1, 1] or null")
+    col = state().compute.update_collection(
+        name,
+        _text(body, "description", required=False) if "description" in body else None,
+        _flag(body, "alert_on_match") if "alert_on_match" in body else None,
+        None if threshold is None else float(threshold),
+        "alert_threshold" in body and threshold is None,
+    )
+    return jsonify(convert.collection_json(col))
+
+
+@bp.post("/<name>/webhooks")
+def add_webhook(name: str) -> tuple[Response, int]:
+    """Adds `{"url", "secret"}`; the secret is never shown again."""
+    body = _json_body()
+    hook = state().compute.add_webhook(name, _text(body, "url"), _text(body, "secret")).webhook
+    return jsonify({"id": hook.id, "url": hook.url}), 201
+
+
+@bp.delete("/<name>/webhooks/<int:webhook_id>")
+def delete_webhook(name: str, webhook_id: int) -> Response:
+    state().compute.delete_webhook(name, webhook_id)
+    return jsonify({"deleted": webhook_id})
 
 
 @bp.delete("/<name>")
@@ -131,3 +177,11 @@ def delete_face(collection: str, identity_id: str, face_id: int) -> Response:
         raise ApiError(404, "NOT_FOUND", f"face {face_id} is not one of {identity_id!r}'s faces")
     state().compute.delete_face(face_id)
     return jsonify({"deleted": face_id})
+
+
+@faces_bp.get("/<int:face_id>/crop")
+def face_crop(face_id: int) -> Response:
+    """An enrolled face's stored crop (PNG): biometric data, never cached."""
+    resp = Response(state().compute.face_crop(face_id), mimetype="image/png")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

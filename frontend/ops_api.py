@@ -19,6 +19,7 @@ from facerec.frontend.state import state
 
 bp = Blueprint("ops", __name__)
 METRICS_ROLES = (1, 4)  # KEY_ROLE_ADMIN, KEY_ROLE_METRICS
+ROLE_NAMES = {1: "admin", 2: "user", 3: "worker", 4: "metrics"}
 
 
 class CallerCache:
@@ -67,6 +68,35 @@ def readyz() -> tuple[Response, int]:
     resp = jsonify({"status": "not ready", "reason": why, "compute": s.cfg.grpc_target})
     resp.headers["Retry-After"] = str(s.cfg.retry_after_seconds)
     return resp, 503
+
+
+@bp.get("/api/v1/status")
+def status() -> Response:
+    """What the page's status bar shows: compute reachable, the model, and (for keys that
+    may see them) the queue and the connected workers."""
+    s = state()
+    ok, why = s.compute.ready()
+    body: dict[str, Any] = {"compute": {"reachable": ok, "reason": why}, "model": None}
+    body["queue"] = body["workers"] = body["caller"] = None
+    if ok:
+        with contextlib.suppress(grpc.RpcError):  # UNAUTHENTICATED: not logged in
+            key = s.compute.caller()
+            body["caller"] = {"name": key.name, "role": ROLE_NAMES.get(key.role, "?")}
+        with contextlib.suppress(grpc.RpcError):
+            body["model"] = convert.model_json(s.compute.get_model())["model"]
+        with contextlib.suppress(grpc.RpcError):  # PERMISSION_DENIED for user keys
+            listing = s.compute.list_workers()
+            body["queue"] = {"queued": listing.queued_jobs, "running": listing.running_jobs}
+            body["workers"] = [
+                {
+                    "id": w.worker_id,
+                    "capabilities": list(w.capabilities),
+                    "tasks_in_flight": w.tasks_in_flight,
+                    "tasks_done": w.tasks_done,
+                }
+                for w in listing.workers
+            ]
+    return jsonify(body)
 
 
 @bp.get("/api/v1/model")

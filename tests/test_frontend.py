@@ -185,10 +185,20 @@ def test_health_ready_metrics(served: ServeProcess) -> None:
 
 
 def test_upload_page_is_served_without_a_cdn(served: ServeProcess) -> None:
+    import re
+
     page = http.get(served.url + "/", timeout=TIMEOUT)
-    assert page.status_code == 200 and 'id="upload"' in page.text
+    assert (
+        page.status_code == 200 and '<script type="module" src="/static/js/main.js">' in page.text
+    )
     assert "http://" not in page.text and "https://" not in page.text
-    assert http.get(served.url + "/static/app.js", timeout=TIMEOUT).status_code == 200
+    # Plain ES modules, no build step: every import is a module of the app itself.
+    static = Path(__file__).resolve().parents[1] / "frontend" / "static" / "js"
+    for module in static.glob("*.js"):
+        served_js = http.get(f"{served.url}/static/js/{module.name}", timeout=TIMEOUT)
+        assert served_js.status_code == 200 and "javascript" in served_js.headers["Content-Type"]
+        for target in re.findall(r'^import .* from "([^"]+)";', module.read_text(), re.M):
+            assert target.startswith("./") and (static / target[2:]).exists(), (module, target)
 
 
 def test_compute_down_is_503_and_the_front_end_recovers(tmp_path: Path, faces: Path) -> None:

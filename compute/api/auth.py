@@ -57,6 +57,10 @@ METHOD_ROLES: dict[str, frozenset[Role]] = {
             "DeleteIdentity",
             "EnrollFaces",
             "DeleteFace",
+            "UpdateCollection",
+            "AddWebhook",
+            "DeleteWebhook",
+            "GetFaceCrop",
         )
     },
     _G + "ListCollections": frozenset((A, U)),

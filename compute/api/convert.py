@@ -122,6 +122,7 @@ def alert_to_pb(a: d.Alert) -> alert_pb2.Alert:
         similarity=a.similarity,
         box=job_pb2.Box(x1=a.box[0], y1=a.box[1], x2=a.box[2], y2=a.box[3]),
         face_index=a.face_index,
+        face_id=a.face_id,
     )
 
 

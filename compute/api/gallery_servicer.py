@@ -15,13 +15,14 @@ from facerec.compute.api.auth import owned
 from facerec.compute.api.coordinator import Coordinator
 from facerec.compute.api.status import unary
 from facerec.compute.dispatch.egress import EgressRefused
-from facerec.compute.errors import InvalidArgument
+from facerec.compute.errors import InvalidArgument, NotFound
 from facerec.compute.models import catalog
 from facerec.compute.store import codec
-from facerec.compute.store.rules import validate_collection_name
+from facerec.compute.store.rules import UNCHANGED, validate_collection_name
 from facerec.compute.store.spool import Upload
+from facerec.compute.tasks import CropKind
+from facerec.v1 import gallery_pb2, gallery_service_pb2_grpc
 from facerec.v1 import gallery_service_pb2 as pb
-from facerec.v1 import gallery_service_pb2_grpc
 
 MAX_IDENTITY_PAGE = 1000
 DEFAULT_IDENTITY_PAGE = 100
@@ -51,6 +52,51 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
         return pb.CreateCollectionResponse(
             collection=convert.collection_to_pb(col, self.c.model.alert_threshold)
         )
+
+    @unary
+    async def UpdateCollection(self, request: Any, context: Any) -> pb.UpdateCollectionResponse:
+        threshold: object = UNCHANGED
+        if request.model_threshold:
+            threshold = None
+        elif request.HasField("alert_threshold"):
+            threshold = request.alert_threshold
+        col = await asyncio.to_thread(
+            self.c.gallery.update_collection,
+            request.name,
+            request.description if request.HasField("description") else None,
+            request.alert_on_match if request.HasField("alert_on_match") else None,
+            threshold,
+        )
+        return pb.UpdateCollectionResponse(
+            collection=convert.collection_to_pb(col, self.c.model.alert_threshold)
+        )
+
+    @unary
+    async def AddWebhook(self, request: Any, context: Any) -> pb.AddWebhookResponse:
+        hook = request.webhook
+        try:
+            self.c.egress.check_literal(hook.url)
+        except EgressRefused as exc:
+            raise InvalidArgument(f"webhook {hook.url[:200]!r}: {exc}") from None
+        added = await asyncio.to_thread(
+            self.c.gallery.add_webhook, request.collection, hook.url, hook.secret
+        )
+        return pb.AddWebhookResponse(webhook=gallery_pb2.Webhook(id=added.id, url=added.url))
+
+    @unary
+    async def DeleteWebhook(self, request: Any, context: Any) -> pb.DeleteWebhookResponse:
+        await asyncio.to_thread(
+            self.c.gallery.delete_webhook, request.collection, request.webhook_id
+        )
+        return pb.DeleteWebhookResponse()
+
+    @unary
+    async def GetFaceCrop(self, request: Any, context: Any) -> pb.GetFaceCropResponse:
+        for kind in (CropKind.BOX_160, CropKind.ARCFACE_112):
+            found = await asyncio.to_thread(self.c.gallery.face_crops, [request.face_id], kind)
+            if request.face_id in found:
+                return pb.GetFaceCropResponse(png=found[request.face_id], kind=int(kind))
+        raise NotFound(f"face {request.face_id} has no stored crop (deleted, or enrolled without)")
 
     @unary
     async def ListCollections(self, request: Any, context: Any) -> pb.ListCollectionsResponse:

@@ -10,6 +10,7 @@ from typing import Any
 from facerec.compute.api.convert import timestamp
 from facerec.compute.api.status import streaming, unary
 from facerec.compute.dispatch.dispatcher import Dispatcher, Session
+from facerec.compute.domain import JobState
 from facerec.compute.errors import InvalidArgument
 from facerec.compute.tasks import Drained, Task, TaskCancel, TaskError
 from facerec.compute.worker import task_convert
@@ -103,7 +104,11 @@ class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):
     @unary
     async def ListWorkers(self, request: pb.ListWorkersRequest, context: Any) -> Any:
         stats = self.d.stats()
+        queued = await asyncio.to_thread(self.d.jobs.count, JobState.QUEUED)
+        running = await asyncio.to_thread(self.d.jobs.count, JobState.RUNNING)
         return pb.ListWorkersResponse(
+            queued_jobs=queued,
+            running_jobs=running,
             workers=[
                 pb.WorkerInfo(
                     session_id=s.id,

@@ -94,7 +94,13 @@ class Matcher:
                     m = found[0]
                     drafts.append(
                         AlertDraft(
-                            watchlist.name, m.identity_id, m.name, m.similarity, boxes[index], index
+                            watchlist.name,
+                            m.identity_id,
+                            m.name,
+                            m.similarity,
+                            boxes[index],
+                            index,
+                            m.face_id,
                         )
                     )
         return drafts

@@ -31,7 +31,9 @@ from facerec.compute.domain import (
     JobSpec,
     JobState,
     KeyKind,
+    Webhook,
 )
+from facerec.compute.store.rules import UNCHANGED
 from facerec.compute.tasks import CropKind
 
 JobCursor = tuple[float, str]
@@ -218,6 +220,26 @@ class GalleryStore(Protocol):
 
     def purge(self) -> None:
         """After a deletion: leaves no copy of the deleted rows in the store's own files."""
+        ...
+
+    def update_collection(
+        self,
+        name: str,
+        description: str | None = None,
+        alert_on_match: bool | None = None,
+        alert_threshold: object = UNCHANGED,
+    ) -> Collection:
+        """Changes the fields given; `alert_threshold` None goes back to the served model's
+        default, and leaving it out leaves it. InvalidArgument when a collection with
+        webhooks would stop being a watchlist."""
+        ...
+
+    def add_webhook(self, collection: str, url: str, secret: str) -> Webhook:
+        """Adds an endpoint to a watchlist (InvalidArgument for another collection)."""
+        ...
+
+    def delete_webhook(self, collection: str, webhook_id: int) -> None:
+        """Removes an endpoint; NotFound when the collection has no such webhook."""
         ...
 
     def face_crops(self, face_ids: list[int], kind: CropKind) -> dict[int, bytes]:

@@ -13,6 +13,8 @@ MAX_IDENTITY_NAME = 200
 MAX_WEBHOOKS = 10
 MAX_URL = 2000
 SECRET_LENGTH = (16, 200)
+# GalleryStore.update_collection's "leave the alert threshold as it is".
+UNCHANGED = object()
 
 
 def validate_webhook(url: str, secret: str) -> None:

@@ -30,6 +30,7 @@ def _alert(row: sqlite3.Row) -> Alert:
         similarity=row["similarity"],
         box=tuple(json.loads(row["box"])),
         face_index=row["face_index"],
+        face_id=row["face_id"],
     )
 
 
@@ -66,7 +67,7 @@ def insert_alerts(conn: sqlite3.Connection, job_id: str, drafts: list[AlertDraft
     for d in drafts:
         cur = conn.execute(
             "INSERT INTO alerts (created_at, job_id, collection, identity_id, name,"
-            " similarity, box, face_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " similarity, box, face_index, face_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 now,
                 job_id,
@@ -76,6 +77,7 @@ def insert_alerts(conn: sqlite3.Connection, job_id: str, drafts: list[AlertDraft
                 d.similarity,
                 json.dumps(list(d.box)),
                 d.face_index,
+                d.face_id,
             ),
         )
         alert_id = int(cur.lastrowid)
@@ -160,7 +162,7 @@ class SqliteAlertStore:
         ids = sorted(identity_ids)
         with self.db.write() as conn:
             return conn.execute(
-                f"UPDATE alerts SET identity_id = ?, name = ?"
+                f"UPDATE alerts SET identity_id = ?, name = ?, face_id = 0"
                 f" WHERE identity_id IN ({','.join('?' * len(ids))})",
                 [ERASED_ID, ERASED_NAME, *ids],
             ).rowcount

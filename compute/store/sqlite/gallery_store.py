@@ -11,20 +11,16 @@ from dataclasses import replace
 import numpy as np
 
 from facerec.compute.domain import (
-    Collection,
     FaceCount,
     GalleryFace,
     Identity,
-    Webhook,
 )
-from facerec.compute.errors import AlreadyExists, InvalidArgument, NotFound
+from facerec.compute.errors import InvalidArgument, NotFound
 from facerec.compute.store.rules import (
-    MAX_DESCRIPTION,
     MAX_IDENTITY_NAME,
-    MAX_WEBHOOKS,
     validate_collection_name,
-    validate_webhook,
 )
+from facerec.compute.store.sqlite.collection_rows import CollectionRows
 from facerec.compute.store.sqlite.database import Database
 from facerec.compute.tasks import CropKind
 
@@ -40,100 +36,11 @@ def _face(row: sqlite3.Row) -> GalleryFace:
     )
 
 
-class SqliteGalleryStore:
+class SqliteGalleryStore(CollectionRows):
     """Known people. Vectors live here; the FAISS index is derived from this table."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    # Collections
-
-    def create_collection(
-        self,
-        name: str,
-        description: str = "",
-        alert_on_match: bool = False,
-        alert_threshold: float | None = None,
-        webhooks: tuple[tuple[str, str], ...] = (),
-    ) -> Collection:
-        """Creates a collection; with `alert_on_match`, a watchlist POSTing to `webhooks`
-        ((url, secret) pairs)."""
-        validate_collection_name(name)
-        if len(description) > MAX_DESCRIPTION:
-            raise InvalidArgument(f"description is longer than {MAX_DESCRIPTION} characters")
-        if alert_threshold is not None and not -1.0 <= alert_threshold <= 1.0:
-            raise InvalidArgument(
-                f"alert_threshold must be between -1 and 1 (got {alert_threshold:g})"
-            )
-        if len(webhooks) > MAX_WEBHOOKS:
-            raise InvalidArgument(f"at most {MAX_WEBHOOKS} webhooks per collection")
-        if webhooks and not alert_on_match:
-            raise InvalidArgument("webhooks need alert_on_match: only watchlists raise alerts")
-        for url, secret in webhooks:
-            validate_webhook(url, secret)
-        now = time.time()
-        try:
-            with self.db.write() as conn:
-                conn.execute(
-                    "INSERT INTO collections (name, description, created_at, alert_on_match,"
-                    " alert_threshold, model_threshold) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        name,
-                        description,
-                        now,
-                        int(alert_on_match),
-                        alert_threshold or 0.0,
-                        int(alert_threshold is None),
-                    ),
-                )
-                for url, secret in webhooks:
-                    conn.execute(
-                        "INSERT INTO webhooks (collection, url, secret) VALUES (?, ?, ?)",
-                        (name, url, secret),
-                    )
-        except sqlite3.IntegrityError:
-            raise AlreadyExists(f"collection {name!r} already exists") from None
-        return self.get_collection(name)
-
-    def get_collection(self, name: str) -> Collection:
-        validate_collection_name(name)
-        found = self._collections("WHERE c.name = ?", (name,))
-        if not found:
-            raise NotFound(f"collection {name!r} does not exist")
-        return found[0]
-
-    def list_collections(self) -> list[Collection]:
-        return self._collections("", ())
-
-    def watchlists(self) -> list[Collection]:
-        return self._collections("WHERE c.alert_on_match = 1", ())
-
-    def _collections(self, where: str, args: tuple[object, ...]) -> list[Collection]:
-        conn = self.db.read()
-        rows = conn.execute(
-            "SELECT c.name, c.description, c.created_at, c.alert_on_match, c.alert_threshold,"
-            " c.model_threshold,"
-            " (SELECT COUNT(*) FROM identities i WHERE i.collection = c.name) AS identities,"
-            " (SELECT COUNT(*) FROM faces f WHERE f.collection = c.name) AS faces"
-            f" FROM collections c {where} ORDER BY c.name",
-            args,
-        ).fetchall()
-        hooks: dict[str, list[Webhook]] = {}
-        for h in conn.execute("SELECT * FROM webhooks ORDER BY id"):
-            hooks.setdefault(h["collection"], []).append(Webhook(h["id"], h["url"], h["secret"]))
-        return [
-            Collection(
-                r["name"],
-                r["description"],
-                r["created_at"],
-                r["identities"],
-                r["faces"],
-                bool(r["alert_on_match"]),
-                None if r["model_threshold"] else r["alert_threshold"],
-                tuple(hooks.get(r["name"], ())),
-            )
-            for r in rows
-        ]
 
     def delete_collection(self, name: str) -> tuple[list[str], list[GalleryFace]]:
         """Deletes a collection; returns the ids of the identities and the faces that went

@@ -26,19 +26,19 @@ from facerec.v1 import job_pb2 as facerec_dot_v1_dot_job__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x66\x61\x63\x65rec/v1/alert.proto\x12\nfacerec.v1\x1a\x14\x66\x61\x63\x65rec/v1/job.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x01\n\x05\x41lert\x12\n\n\x02id\x18\x01 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06job_id\x18\x03 \x01(\t\x12\x12\n\ncollection\x18\x04 \x01(\t\x12\x13\n\x0bidentity_id\x18\x05 \x01(\t\x12\x0c\n\x04name\x18\x06 \x01(\t\x12\x12\n\nsimilarity\x18\x07 \x01(\x02\x12\x1c\n\x03\x62ox\x18\x08 \x01(\x0b\x32\x0f.facerec.v1.Box\x12\x12\n\nface_index\x18\t \x01(\r\"t\n\x0f\x44\x65liveryAttempt\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bstatus_code\x18\x02 \x01(\x05\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x13\n\x0b\x64uration_ms\x18\x04 \x01(\r\"\xcc\x01\n\x0fWebhookDelivery\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08\x61lert_id\x18\x02 \x01(\x03\x12\x0b\n\x03url\x18\x03 \x01(\t\x12(\n\x05state\x18\x04 \x01(\x0e\x32\x19.facerec.v1.DeliveryState\x12-\n\x08\x61ttempts\x18\x05 \x03(\x0b\x32\x1b.facerec.v1.DeliveryAttempt\x12\x35\n\x11next_attempt_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x84\x01\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATE_PENDING\x10\x01\x12\x1c\n\x18\x44\x45LIVERY_STATE_DELIVERED\x10\x02\x12\x19\n\x15\x44\x45LIVERY_STATE_FAILED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x66\x61\x63\x65rec/v1/alert.proto\x12\nfacerec.v1\x1a\x14\x66\x61\x63\x65rec/v1/job.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe2\x01\n\x05\x41lert\x12\n\n\x02id\x18\x01 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06job_id\x18\x03 \x01(\t\x12\x12\n\ncollection\x18\x04 \x01(\t\x12\x13\n\x0bidentity_id\x18\x05 \x01(\t\x12\x0c\n\x04name\x18\x06 \x01(\t\x12\x12\n\nsimilarity\x18\x07 \x01(\x02\x12\x1c\n\x03\x62ox\x18\x08 \x01(\x0b\x32\x0f.facerec.v1.Box\x12\x12\n\nface_index\x18\t \x01(\r\x12\x0f\n\x07\x66\x61\x63\x65_id\x18\n \x01(\x03\"t\n\x0f\x44\x65liveryAttempt\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bstatus_code\x18\x02 \x01(\x05\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x13\n\x0b\x64uration_ms\x18\x04 \x01(\r\"\xcc\x01\n\x0fWebhookDelivery\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08\x61lert_id\x18\x02 \x01(\x03\x12\x0b\n\x03url\x18\x03 \x01(\t\x12(\n\x05state\x18\x04 \x01(\x0e\x32\x19.facerec.v1.DeliveryState\x12-\n\x08\x61ttempts\x18\x05 \x03(\x0b\x32\x1b.facerec.v1.DeliveryAttempt\x12\x35\n\x11next_attempt_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x84\x01\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATE_PENDING\x10\x01\x12\x1c\n\x18\x44\x45LIVERY_STATE_DELIVERED\x10\x02\x12\x19\n\x15\x44\x45LIVERY_STATE_FAILED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'facerec.v1.alert_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DELIVERYSTATE']._serialized_start=631
-  _globals['_DELIVERYSTATE']._serialized_end=763
+  _globals['_DELIVERYSTATE']._serialized_start=648
+  _globals['_DELIVERYSTATE']._serialized_end=780
   _globals['_ALERT']._serialized_start=94
-  _globals['_ALERT']._serialized_end=303
-  _globals['_DELIVERYATTEMPT']._serialized_start=305
-  _globals['_DELIVERYATTEMPT']._serialized_end=421
-  _globals['_WEBHOOKDELIVERY']._serialized_start=424
-  _globals['_WEBHOOKDELIVERY']._serialized_end=628
+  _globals['_ALERT']._serialized_end=320
+  _globals['_DELIVERYATTEMPT']._serialized_start=322
+  _globals['_DELIVERYATTEMPT']._serialized_end=438
+  _globals['_WEBHOOKDELIVERY']._serialized_start=441
+  _globals['_WEBHOOKDELIVERY']._serialized_end=645
 # @@protoc_insertion_point(module_scope)

@@ -23,7 +23,7 @@ DELIVERY_STATE_DELIVERED: DeliveryState
 DELIVERY_STATE_FAILED: DeliveryState
 
 class Alert(_message.Message):
-    __slots__ = ("id", "create_time", "job_id", "collection", "identity_id", "name", "similarity", "box", "face_index")
+    __slots__ = ("id", "create_time", "job_id", "collection", "identity_id", "name", "similarity", "box", "face_index", "face_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +33,7 @@ class Alert(_message.Message):
     SIMILARITY_FIELD_NUMBER: _ClassVar[int]
     BOX_FIELD_NUMBER: _ClassVar[int]
     FACE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    FACE_ID_FIELD_NUMBER: _ClassVar[int]
     id: int
     create_time: _timestamp_pb2.Timestamp
     job_id: str
@@ -42,7 +43,8 @@ class Alert(_message.Message):
     similarity: float
     box: _job_pb2.Box
     face_index: int
-    def __init__(self, id: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., job_id: _Optional[str] = ..., collection: _Optional[str] = ..., identity_id: _Optional[str] = ..., name: _Optional[str] = ..., similarity: _Optional[float] = ..., box: _Optional[_Union[_job_pb2.Box, _Mapping]] = ..., face_index: _Optional[int] = ...) -> None: ...
+    face_id: int
+    def __init__(self, id: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., job_id: _Optional[str] = ..., collection: _Optional[str] = ..., identity_id: _Optional[str] = ..., name: _Optional[str] = ..., similarity: _Optional[float] = ..., box: _Optional[_Union[_job_pb2.Box, _Mapping]] = ..., face_index: _Optional[int] = ..., face_id: _Optional[int] = ...) -> None: ...
 
 class DeliveryAttempt(_message.Message):
     __slots__ = ("time", "status_code", "error", "duration_ms")

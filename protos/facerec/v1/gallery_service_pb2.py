@@ -24,65 +24,82 @@ _sym_db = _symbol_database.Default()
 
 from facerec.v1 import gallery_pb2 as facerec_dot_v1_dot_gallery__pb2
 from facerec.v1 import job_pb2 as facerec_dot_v1_dot_job__pb2
+from facerec.v1 import worker_service_pb2 as facerec_dot_v1_dot_worker__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n facerec/v1/gallery_service.proto\x12\nfacerec.v1\x1a\x18\x66\x61\x63\x65rec/v1/gallery.proto\x1a\x14\x66\x61\x63\x65rec/v1/job.proto\"\xb1\x01\n\x17\x43reateCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x16\n\x0e\x61lert_on_match\x18\x03 \x01(\x08\x12\x1c\n\x0f\x61lert_threshold\x18\x04 \x01(\x02H\x00\x88\x01\x01\x12)\n\x08webhooks\x18\x05 \x03(\x0b\x32\x17.facerec.v1.WebhookSpecB\x12\n\x10_alert_threshold\"*\n\x0bWebhookSpec\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06secret\x18\x02 \x01(\t\"F\n\x18\x43reateCollectionResponse\x12*\n\ncollection\x18\x01 \x01(\x0b\x32\x16.facerec.v1.Collection\"\x18\n\x16ListCollectionsRequest\"F\n\x17ListCollectionsResponse\x12+\n\x0b\x63ollections\x18\x01 \x03(\x0b\x32\x16.facerec.v1.Collection\"\'\n\x17\x44\x65leteCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"M\n\x18\x44\x65leteCollectionResponse\x12\x1a\n\x12\x64\x65leted_identities\x18\x01 \x01(\r\x12\x15\n\rdeleted_faces\x18\x02 \x01(\r\"9\n\x15\x43reateIdentityRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"@\n\x16\x43reateIdentityResponse\x12&\n\x08identity\x18\x01 \x01(\x0b\x32\x14.facerec.v1.Identity\"R\n\x15ListIdentitiesRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"[\n\x16ListIdentitiesResponse\x12(\n\nidentities\x18\x01 \x03(\x0b\x32\x14.facerec.v1.Identity\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\")\n\x12GetIdentityRequest\x12\x13\n\x0bidentity_id\x18\x01 \x01(\t\"=\n\x13GetIdentityResponse\x12&\n\x08identity\x18\x01 \x01(\x0b\x32\x14.facerec.v1.Identity\",\n\x15\x44\x65leteIdentityRequest\x12\x13\n\x0bidentity_id\x18\x01 \x01(\t\"/\n\x16\x44\x65leteIdentityResponse\x12\x15\n\rdeleted_faces\x18\x01 \x01(\r\"8\n\x0f\x45nrollFacesSpec\x12\x13\n\x0bidentity_id\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\"&\n\x10\x45nrollPhotoStart\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"\x92\x01\n\x12\x45nrollFacesRequest\x12+\n\x04spec\x18\x01 \x01(\x0b\x32\x1b.facerec.v1.EnrollFacesSpecH\x00\x12\x33\n\x0bphoto_start\x18\x02 \x01(\x0b\x32\x1c.facerec.v1.EnrollPhotoStartH\x00\x12\x0f\n\x05\x63hunk\x18\x03 \x01(\x0cH\x00\x42\t\n\x07payload\"4\n\x13\x45nrollFacesResponse\x12\x1d\n\x04jobs\x18\x01 \x03(\x0b\x32\x0f.facerec.v1.Job\"$\n\x11\x44\x65leteFaceRequest\x12\x0f\n\x07\x66\x61\x63\x65_id\x18\x01 \x01(\x03\"\x14\n\x12\x44\x65leteFaceResponse\"\x8c\x01\n\x12SearchFacesRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x11\n\tembedding\x18\x02 \x03(\x02\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\r\n\x05top_k\x18\x04 \x01(\r\x12\x1b\n\x0emin_similarity\x18\x05 \x01(\x02H\x00\x88\x01\x01\x42\x11\n\x0f_min_similarity\"=\n\x13SearchFacesResponse\x12&\n\x07matches\x18\x01 \x03(\x0b\x32\x15.facerec.v1.FaceMatch\"\x11\n\x0fGetModelRequest\"g\n\x10GetModelResponse\x12$\n\x05model\x18\x01 \x01(\x0b\x32\x15.facerec.v1.ModelInfo\x12-\n\x0creembeddings\x18\x02 \x03(\x0b\x32\x17.facerec.v1.Reembedding2\xbb\x07\n\x0eGalleryService\x12]\n\x10\x43reateCollection\x12#.facerec.v1.CreateCollectionRequest\x1a$.facerec.v1.CreateCollectionResponse\x12Z\n\x0fListCollections\x12\".facerec.v1.ListCollectionsRequest\x1a#.facerec.v1.ListCollectionsResponse\x12]\n\x10\x44\x65leteCollection\x12#.facerec.v1.DeleteCollectionRequest\x1a$.facerec.v1.DeleteCollectionResponse\x12W\n\x0e\x43reateIdentity\x12!.facerec.v1.CreateIdentityRequest\x1a\".facerec.v1.CreateIdentityResponse\x12W\n\x0eListIdentities\x12!.facerec.v1.ListIdentitiesRequest\x1a\".facerec.v1.ListIdentitiesResponse\x12N\n\x0bGetIdentity\x12\x1e.facerec.v1.GetIdentityRequest\x1a\x1f.facerec.v1.GetIdentityResponse\x12W\n\x0e\x44\x65leteIdentity\x12!.facerec.v1.DeleteIdentityRequest\x1a\".facerec.v1.DeleteIdentityResponse\x12P\n\x0b\x45nrollFaces\x12\x1e.facerec.v1.EnrollFacesRequest\x1a\x1f.facerec.v1.EnrollFacesResponse(\x01\x12K\n\nDeleteFace\x12\x1d.facerec.v1.DeleteFaceRequest\x1a\x1e.facerec.v1.DeleteFaceResponse\x12N\n\x0bSearchFaces\x12\x1e.facerec.v1.SearchFacesRequest\x1a\x1f.facerec.v1.SearchFacesResponse\x12\x45\n\x08GetModel\x12\x1b.facerec.v1.GetModelRequest\x1a\x1c.facerec.v1.GetModelResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n facerec/v1/gallery_service.proto\x12\nfacerec.v1\x1a\x18\x66\x61\x63\x65rec/v1/gallery.proto\x1a\x14\x66\x61\x63\x65rec/v1/job.proto\x1a\x1f\x66\x61\x63\x65rec/v1/worker_service.proto\"\xcc\x01\n\x17UpdateCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x18\n\x0b\x64\x65scription\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x1b\n\x0e\x61lert_on_match\x18\x03 \x01(\x08H\x01\x88\x01\x01\x12\x1c\n\x0f\x61lert_threshold\x18\x04 \x01(\x02H\x02\x88\x01\x01\x12\x17\n\x0fmodel_threshold\x18\x05 \x01(\x08\x42\x0e\n\x0c_descriptionB\x11\n\x0f_alert_on_matchB\x12\n\x10_alert_threshold\"F\n\x18UpdateCollectionResponse\x12*\n\ncollection\x18\x01 \x01(\x0b\x32\x16.facerec.v1.Collection\"Q\n\x11\x41\x64\x64WebhookRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12(\n\x07webhook\x18\x02 \x01(\x0b\x32\x17.facerec.v1.WebhookSpec\":\n\x12\x41\x64\x64WebhookResponse\x12$\n\x07webhook\x18\x01 \x01(\x0b\x32\x13.facerec.v1.Webhook\">\n\x14\x44\x65leteWebhookRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x12\n\nwebhook_id\x18\x02 \x01(\x03\"\x17\n\x15\x44\x65leteWebhookResponse\"%\n\x12GetFaceCropRequest\x12\x0f\n\x07\x66\x61\x63\x65_id\x18\x01 \x01(\x03\"F\n\x13GetFaceCropResponse\x12\x0b\n\x03png\x18\x01 \x01(\x0c\x12\"\n\x04kind\x18\x02 \x01(\x0e\x32\x14.facerec.v1.CropKind\"\xb1\x01\n\x17\x43reateCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x16\n\x0e\x61lert_on_match\x18\x03 \x01(\x08\x12\x1c\n\x0f\x61lert_threshold\x18\x04 \x01(\x02H\x00\x88\x01\x01\x12)\n\x08webhooks\x18\x05 \x03(\x0b\x32\x17.facerec.v1.WebhookSpecB\x12\n\x10_alert_threshold\"*\n\x0bWebhookSpec\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06secret\x18\x02 \x01(\t\"F\n\x18\x43reateCollectionResponse\x12*\n\ncollection\x18\x01 \x01(\x0b\x32\x16.facerec.v1.Collection\"\x18\n\x16ListCollectionsRequest\"F\n\x17ListCollectionsResponse\x12+\n\x0b\x63ollections\x18\x01 \x03(\x0b\x32\x16.facerec.v1.Collection\"\'\n\x17\x44\x65leteCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"M\n\x18\x44\x65leteCollectionResponse\x12\x1a\n\x12\x64\x65leted_identities\x18\x01 \x01(\r\x12\x15\n\rdeleted_faces\x18\x02 \x01(\r\"9\n\x15\x43reateIdentityRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"@\n\x16\x43reateIdentityResponse\x12&\n\x08identity\x18\x01 \x01(\x0b\x32\x14.facerec.v1.Identity\"R\n\x15ListIdentitiesRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"[\n\x16ListIdentitiesResponse\x12(\n\nidentities\x18\x01 \x03(\x0b\x32\x14.facerec.v1.Identity\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\")\n\x12GetIdentityRequest\x12\x13\n\x0bidentity_id\x18\x01 \x01(\t\"=\n\x13GetIdentityResponse\x12&\n\x08identity\x18\x01 \x01(\x0b\x32\x14.facerec.v1.Identity\",\n\x15\x44\x65leteIdentityRequest\x12\x13\n\x0bidentity_id\x18\x01 \x01(\t\"/\n\x16\x44\x65leteIdentityResponse\x12\x15\n\rdeleted_faces\x18\x01 \x01(\r\"8\n\x0f\x45nrollFacesSpec\x12\x13\n\x0bidentity_id\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\"&\n\x10\x45nrollPhotoStart\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"\x92\x01\n\x12\x45nrollFacesRequest\x12+\n\x04spec\x18\x01 \x01(\x0b\x32\x1b.facerec.v1.EnrollFacesSpecH\x00\x12\x33\n\x0bphoto_start\x18\x02 \x01(\x0b\x32\x1c.facerec.v1.EnrollPhotoStartH\x00\x12\x0f\n\x05\x63hunk\x18\x03 \x01(\x0cH\x00\x42\t\n\x07payload\"4\n\x13\x45nrollFacesResponse\x12\x1d\n\x04jobs\x18\x01 \x03(\x0b\x32\x0f.facerec.v1.Job\"$\n\x11\x44\x65leteFaceRequest\x12\x0f\n\x07\x66\x61\x63\x65_id\x18\x01 \x01(\x03\"\x14\n\x12\x44\x65leteFaceResponse\"\x8c\x01\n\x12SearchFacesRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x11\n\tembedding\x18\x02 \x03(\x02\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\r\n\x05top_k\x18\x04 \x01(\r\x12\x1b\n\x0emin_similarity\x18\x05 \x01(\x02H\x00\x88\x01\x01\x42\x11\n\x0f_min_similarity\"=\n\x13SearchFacesResponse\x12&\n\x07matches\x18\x01 \x03(\x0b\x32\x15.facerec.v1.FaceMatch\"\x11\n\x0fGetModelRequest\"g\n\x10GetModelResponse\x12$\n\x05model\x18\x01 \x01(\x0b\x32\x15.facerec.v1.ModelInfo\x12-\n\x0creembeddings\x18\x02 \x03(\x0b\x32\x17.facerec.v1.Reembedding2\x8d\n\n\x0eGalleryService\x12]\n\x10\x43reateCollection\x12#.facerec.v1.CreateCollectionRequest\x1a$.facerec.v1.CreateCollectionResponse\x12Z\n\x0fListCollections\x12\".facerec.v1.ListCollectionsRequest\x1a#.facerec.v1.ListCollectionsResponse\x12]\n\x10\x44\x65leteCollection\x12#.facerec.v1.DeleteCollectionRequest\x1a$.facerec.v1.DeleteCollectionResponse\x12W\n\x0e\x43reateIdentity\x12!.facerec.v1.CreateIdentityRequest\x1a\".facerec.v1.CreateIdentityResponse\x12W\n\x0eListIdentities\x12!.facerec.v1.ListIdentitiesRequest\x1a\".facerec.v1.ListIdentitiesResponse\x12N\n\x0bGetIdentity\x12\x1e.facerec.v1.GetIdentityRequest\x1a\x1f.facerec.v1.GetIdentityResponse\x12W\n\x0e\x44\x65leteIdentity\x12!.facerec.v1.DeleteIdentityRequest\x1a\".facerec.v1.DeleteIdentityResponse\x12P\n\x0b\x45nrollFaces\x12\x1e.facerec.v1.EnrollFacesRequest\x1a\x1f.facerec.v1.EnrollFacesResponse(\x01\x12K\n\nDeleteFace\x12\x1d.facerec.v1.DeleteFaceRequest\x1a\x1e.facerec.v1.DeleteFaceResponse\x12N\n\x0bSearchFaces\x12\x1e.facerec.v1.SearchFacesRequest\x1a\x1f.facerec.v1.SearchFacesResponse\x12\x45\n\x08GetModel\x12\x1b.facerec.v1.GetModelRequest\x1a\x1c.facerec.v1.GetModelResponse\x12]\n\x10UpdateCollection\x12#.facerec.v1.UpdateCollectionRequest\x1a$.facerec.v1.UpdateCollectionResponse\x12K\n\nAddWebhook\x12\x1d.facerec.v1.AddWebhookRequest\x1a\x1e.facerec.v1.AddWebhookResponse\x12T\n\rDeleteWebhook\x12 .facerec.v1.DeleteWebhookRequest\x1a!.facerec.v1.DeleteWebhookResponse\x12N\n\x0bGetFaceCrop\x12\x1e.facerec.v1.GetFaceCropRequest\x1a\x1f.facerec.v1.GetFaceCropResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'facerec.v1.gallery_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATECOLLECTIONREQUEST']._serialized_start=97
-  _globals['_CREATECOLLECTIONREQUEST']._serialized_end=274
-  _globals['_WEBHOOKSPEC']._serialized_start=276
-  _globals['_WEBHOOKSPEC']._serialized_end=318
-  _globals['_CREATECOLLECTIONRESPONSE']._serialized_start=320
-  _globals['_CREATECOLLECTIONRESPONSE']._serialized_end=390
-  _globals['_LISTCOLLECTIONSREQUEST']._serialized_start=392
-  _globals['_LISTCOLLECTIONSREQUEST']._serialized_end=416
-  _globals['_LISTCOLLECTIONSRESPONSE']._serialized_start=418
-  _globals['_LISTCOLLECTIONSRESPONSE']._serialized_end=488
-  _globals['_DELETECOLLECTIONREQUEST']._serialized_start=490
-  _globals['_DELETECOLLECTIONREQUEST']._serialized_end=529
-  _globals['_DELETECOLLECTIONRESPONSE']._serialized_start=531
-  _globals['_DELETECOLLECTIONRESPONSE']._serialized_end=608
-  _globals['_CREATEIDENTITYREQUEST']._serialized_start=610
-  _globals['_CREATEIDENTITYREQUEST']._serialized_end=667
-  _globals['_CREATEIDENTITYRESPONSE']._serialized_start=669
-  _globals['_CREATEIDENTITYRESPONSE']._serialized_end=733
-  _globals['_LISTIDENTITIESREQUEST']._serialized_start=735
-  _globals['_LISTIDENTITIESREQUEST']._serialized_end=817
-  _globals['_LISTIDENTITIESRESPONSE']._serialized_start=819
-  _globals['_LISTIDENTITIESRESPONSE']._serialized_end=910
-  _globals['_GETIDENTITYREQUEST']._serialized_start=912
-  _globals['_GETIDENTITYREQUEST']._serialized_end=953
-  _globals['_GETIDENTITYRESPONSE']._serialized_start=955
-  _globals['_GETIDENTITYRESPONSE']._serialized_end=1016
-  _globals['_DELETEIDENTITYREQUEST']._serialized_start=1018
-  _globals['_DELETEIDENTITYREQUEST']._serialized_end=1062
-  _globals['_DELETEIDENTITYRESPONSE']._serialized_start=1064
-  _globals['_DELETEIDENTITYRESPONSE']._serialized_end=1111
-  _globals['_ENROLLFACESSPEC']._serialized_start=1113
-  _globals['_ENROLLFACESSPEC']._serialized_end=1169
-  _globals['_ENROLLPHOTOSTART']._serialized_start=1171
-  _globals['_ENROLLPHOTOSTART']._serialized_end=1209
-  _globals['_ENROLLFACESREQUEST']._serialized_start=1212
-  _globals['_ENROLLFACESREQUEST']._serialized_end=1358
-  _globals['_ENROLLFACESRESPONSE']._serialized_start=1360
-  _globals['_ENROLLFACESRESPONSE']._serialized_end=1412
-  _globals['_DELETEFACEREQUEST']._serialized_start=1414
-  _globals['_DELETEFACEREQUEST']._serialized_end=1450
-  _globals['_DELETEFACERESPONSE']._serialized_start=1452
-  _globals['_DELETEFACERESPONSE']._serialized_end=1472
-  _globals['_SEARCHFACESREQUEST']._serialized_start=1475
-  _globals['_SEARCHFACESREQUEST']._serialized_end=1615
-  _globals['_SEARCHFACESRESPONSE']._serialized_start=1617
-  _globals['_SEARCHFACESRESPONSE']._serialized_end=1678
-  _globals['_GETMODELREQUEST']._serialized_start=1680
-  _globals['_GETMODELREQUEST']._serialized_end=1697
-  _globals['_GETMODELRESPONSE']._serialized_start=1699
-  _globals['_GETMODELRESPONSE']._serialized_end=1802
-  _globals['_GALLERYSERVICE']._serialized_start=1805
-  _globals['_GALLERYSERVICE']._serialized_end=2760
+  _globals['_UPDATECOLLECTIONREQUEST']._serialized_start=130
+  _globals['_UPDATECOLLECTIONREQUEST']._serialized_end=334
+  _globals['_UPDATECOLLECTIONRESPONSE']._serialized_start=336
+  _globals['_UPDATECOLLECTIONRESPONSE']._serialized_end=406
+  _globals['_ADDWEBHOOKREQUEST']._serialized_start=408
+  _globals['_ADDWEBHOOKREQUEST']._serialized_end=489
+  _globals['_ADDWEBHOOKRESPONSE']._serialized_start=491
+  _globals['_ADDWEBHOOKRESPONSE']._serialized_end=549
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=551
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=613
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=615
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=638
+  _globals['_GETFACECROPREQUEST']._serialized_start=640
+  _globals['_GETFACECROPREQUEST']._serialized_end=677
+  _globals['_GETFACECROPRESPONSE']._serialized_start=679
+  _globals['_GETFACECROPRESPONSE']._serialized_end=749
+  _globals['_CREATECOLLECTIONREQUEST']._serialized_start=752
+  _globals['_CREATECOLLECTIONREQUEST']._serialized_end=929
+  _globals['_WEBHOOKSPEC']._serialized_start=931
+  _globals['_WEBHOOKSPEC']._serialized_end=973
+  _globals['_CREATECOLLECTIONRESPONSE']._serialized_start=975
+  _globals['_CREATECOLLECTIONRESPONSE']._serialized_end=1045
+  _globals['_LISTCOLLECTIONSREQUEST']._serialized_start=1047
+  _globals['_LISTCOLLECTIONSREQUEST']._serialized_end=1071
+  _globals['_LISTCOLLECTIONSRESPONSE']._serialized_start=1073
+  _globals['_LISTCOLLECTIONSRESPONSE']._serialized_end=1143
+  _globals['_DELETECOLLECTIONREQUEST']._serialized_start=1145
+  _globals['_DELETECOLLECTIONREQUEST']._serialized_end=1184
+  _globals['_DELETECOLLECTIONRESPONSE']._serialized_start=1186
+  _globals['_DELETECOLLECTIONRESPONSE']._serialized_end=1263
+  _globals['_CREATEIDENTITYREQUEST']._serialized_start=1265
+  _globals['_CREATEIDENTITYREQUEST']._serialized_end=1322
+  _globals['_CREATEIDENTITYRESPONSE']._serialized_start=1324
+  _globals['_CREATEIDENTITYRESPONSE']._serialized_end=1388
+  _globals['_LISTIDENTITIESREQUEST']._serialized_start=1390
+  _globals['_LISTIDENTITIESREQUEST']._serialized_end=1472
+  _globals['_LISTIDENTITIESRESPONSE']._serialized_start=1474
+  _globals['_LISTIDENTITIESRESPONSE']._serialized_end=1565
+  _globals['_GETIDENTITYREQUEST']._serialized_start=1567
+  _globals['_GETIDENTITYREQUEST']._serialized_end=1608
+  _globals['_GETIDENTITYRESPONSE']._serialized_start=1610
+  _globals['_GETIDENTITYRESPONSE']._serialized_end=1671
+  _globals['_DELETEIDENTITYREQUEST']._serialized_start=1673
+  _globals['_DELETEIDENTITYREQUEST']._serialized_end=1717
+  _globals['_DELETEIDENTITYRESPONSE']._serialized_start=1719
+  _globals['_DELETEIDENTITYRESPONSE']._serialized_end=1766
+  _globals['_ENROLLFACESSPEC']._serialized_start=1768
+  _globals['_ENROLLFACESSPEC']._serialized_end=1824
+  _globals['_ENROLLPHOTOSTART']._serialized_start=1826
+  _globals['_ENROLLPHOTOSTART']._serialized_end=1864
+  _globals['_ENROLLFACESREQUEST']._serialized_start=1867
+  _globals['_ENROLLFACESREQUEST']._serialized_end=2013
+  _globals['_ENROLLFACESRESPONSE']._serialized_start=2015
+  _globals['_ENROLLFACESRESPONSE']._serialized_end=2067
+  _globals['_DELETEFACEREQUEST']._serialized_start=2069
+  _globals['_DELETEFACEREQUEST']._serialized_end=2105
+  _globals['_DELETEFACERESPONSE']._serialized_start=2107
+  _globals['_DELETEFACERESPONSE']._serialized_end=2127
+  _globals['_SEARCHFACESREQUEST']._serialized_start=2130
+  _globals['_SEARCHFACESREQUEST']._serialized_end=2270
+  _globals['_SEARCHFACESRESPONSE']._serialized_start=2272
+  _globals['_SEARCHFACESRESPONSE']._serialized_end=2333
+  _globals['_GETMODELREQUEST']._serialized_start=2335
+  _globals['_GETMODELREQUEST']._serialized_end=2352
+  _globals['_GETMODELRESPONSE']._serialized_start=2354
+  _globals['_GETMODELRESPONSE']._serialized_end=2457
+  _globals['_GALLERYSERVICE']._serialized_start=2460
+  _globals['_GALLERYSERVICE']._serialized_end=3753
 # @@protoc_insertion_point(module_scope)

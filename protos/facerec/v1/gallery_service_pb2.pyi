@@ -1,5 +1,6 @@
 from facerec.v1 import gallery_pb2 as _gallery_pb2
 from facerec.v1 import job_pb2 as _job_pb2
+from facerec.v1 import worker_service_pb2 as _worker_service_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -7,6 +8,66 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class UpdateCollectionRequest(_message.Message):
+    __slots__ = ("name", "description", "alert_on_match", "alert_threshold", "model_threshold")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ALERT_ON_MATCH_FIELD_NUMBER: _ClassVar[int]
+    ALERT_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    MODEL_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    alert_on_match: bool
+    alert_threshold: float
+    model_threshold: bool
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., alert_on_match: _Optional[bool] = ..., alert_threshold: _Optional[float] = ..., model_threshold: _Optional[bool] = ...) -> None: ...
+
+class UpdateCollectionResponse(_message.Message):
+    __slots__ = ("collection",)
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    collection: _gallery_pb2.Collection
+    def __init__(self, collection: _Optional[_Union[_gallery_pb2.Collection, _Mapping]] = ...) -> None: ...
+
+class AddWebhookRequest(_message.Message):
+    __slots__ = ("collection", "webhook")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    webhook: WebhookSpec
+    def __init__(self, collection: _Optional[str] = ..., webhook: _Optional[_Union[WebhookSpec, _Mapping]] = ...) -> None: ...
+
+class AddWebhookResponse(_message.Message):
+    __slots__ = ("webhook",)
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
+    webhook: _gallery_pb2.Webhook
+    def __init__(self, webhook: _Optional[_Union[_gallery_pb2.Webhook, _Mapping]] = ...) -> None: ...
+
+class DeleteWebhookRequest(_message.Message):
+    __slots__ = ("collection", "webhook_id")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    webhook_id: int
+    def __init__(self, collection: _Optional[str] = ..., webhook_id: _Optional[int] = ...) -> None: ...
+
+class DeleteWebhookResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetFaceCropRequest(_message.Message):
+    __slots__ = ("face_id",)
+    FACE_ID_FIELD_NUMBER: _ClassVar[int]
+    face_id: int
+    def __init__(self, face_id: _Optional[int] = ...) -> None: ...
+
+class GetFaceCropResponse(_message.Message):
+    __slots__ = ("png", "kind")
+    PNG_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    png: bytes
+    kind: _worker_service_pb2.CropKind
+    def __init__(self, png: _Optional[bytes] = ..., kind: _Optional[_Union[_worker_service_pb2.CropKind, str]] = ...) -> None: ...
 
 class CreateCollectionRequest(_message.Message):
     __slots__ = ("name", "description", "alert_on_match", "alert_threshold", "webhooks")

@@ -90,6 +90,26 @@ class GalleryServiceStub:
                 request_serializer=facerec_dot_v1_dot_gallery__service__pb2.GetModelRequest.SerializeToString,
                 response_deserializer=facerec_dot_v1_dot_gallery__service__pb2.GetModelResponse.FromString,
                 _registered_method=True)
+        self.UpdateCollection = channel.unary_unary(
+                '/facerec.v1.GalleryService/UpdateCollection',
+                request_serializer=facerec_dot_v1_dot_gallery__service__pb2.UpdateCollectionRequest.SerializeToString,
+                response_deserializer=facerec_dot_v1_dot_gallery__service__pb2.UpdateCollectionResponse.FromString,
+                _registered_method=True)
+        self.AddWebhook = channel.unary_unary(
+                '/facerec.v1.GalleryService/AddWebhook',
+                request_serializer=facerec_dot_v1_dot_gallery__service__pb2.AddWebhookRequest.SerializeToString,
+                response_deserializer=facerec_dot_v1_dot_gallery__service__pb2.AddWebhookResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/facerec.v1.GalleryService/DeleteWebhook',
+                request_serializer=facerec_dot_v1_dot_gallery__service__pb2.DeleteWebhookRequest.SerializeToString,
+                response_deserializer=facerec_dot_v1_dot_gallery__service__pb2.DeleteWebhookResponse.FromString,
+                _registered_method=True)
+        self.GetFaceCrop = channel.unary_unary(
+                '/facerec.v1.GalleryService/GetFaceCrop',
+                request_serializer=facerec_dot_v1_dot_gallery__service__pb2.GetFaceCropRequest.SerializeToString,
+                response_deserializer=facerec_dot_v1_dot_gallery__service__pb2.GetFaceCropResponse.FromString,
+                _registered_method=True)
 
 
 class GalleryServiceServicer:
@@ -176,6 +196,35 @@ class GalleryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateCollection(self, request, context):
+        """Changes a collection's description or watchlist settings.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddWebhook(self, request, context):
+        """Adds a webhook to a watchlist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Removes a webhook; deliveries already recorded keep their history.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFaceCrop(self, request, context):
+        """The stored crop of an enrolled face, as a PNG (for thumbnails). NOT_FOUND when
+        the face is gone or was enrolled without crops.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GalleryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -233,6 +282,26 @@ def add_GalleryServiceServicer_to_server(servicer, server):
                     servicer.GetModel,
                     request_deserializer=facerec_dot_v1_dot_gallery__service__pb2.GetModelRequest.FromString,
                     response_serializer=facerec_dot_v1_dot_gallery__service__pb2.GetModelResponse.SerializeToString,
+            ),
+            'UpdateCollection': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCollection,
+                    request_deserializer=facerec_dot_v1_dot_gallery__service__pb2.UpdateCollectionRequest.FromString,
+                    response_serializer=facerec_dot_v1_dot_gallery__service__pb2.UpdateCollectionResponse.SerializeToString,
+            ),
+            'AddWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddWebhook,
+                    request_deserializer=facerec_dot_v1_dot_gallery__service__pb2.AddWebhookRequest.FromString,
+                    response_serializer=facerec_dot_v1_dot_gallery__service__pb2.AddWebhookResponse.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=facerec_dot_v1_dot_gallery__service__pb2.DeleteWebhookRequest.FromString,
+                    response_serializer=facerec_dot_v1_dot_gallery__service__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'GetFaceCrop': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFaceCrop,
+                    request_deserializer=facerec_dot_v1_dot_gallery__service__pb2.GetFaceCropRequest.FromString,
+                    response_serializer=facerec_dot_v1_dot_gallery__service__pb2.GetFaceCropResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -533,6 +602,114 @@ class GalleryService:
             '/facerec.v1.GalleryService/GetModel',
             facerec_dot_v1_dot_gallery__service__pb2.GetModelRequest.SerializeToString,
             facerec_dot_v1_dot_gallery__service__pb2.GetModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCollection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/facerec.v1.GalleryService/UpdateCollection',
+            facerec_dot_v1_dot_gallery__service__pb2.UpdateCollectionRequest.SerializeToString,
+            facerec_dot_v1_dot_gallery__service__pb2.UpdateCollectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/facerec.v1.GalleryService/AddWebhook',
+            facerec_dot_v1_dot_gallery__service__pb2.AddWebhookRequest.SerializeToString,
+            facerec_dot_v1_dot_gallery__service__pb2.AddWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/facerec.v1.GalleryService/DeleteWebhook',
+            facerec_dot_v1_dot_gallery__service__pb2.DeleteWebhookRequest.SerializeToString,
+            facerec_dot_v1_dot_gallery__service__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFaceCrop(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/facerec.v1.GalleryService/GetFaceCrop',
+            facerec_dot_v1_dot_gallery__service__pb2.GetFaceCropRequest.SerializeToString,
+            facerec_dot_v1_dot_gallery__service__pb2.GetFaceCropResponse.FromString,
             options,
             channel_credentials,
             insecure,

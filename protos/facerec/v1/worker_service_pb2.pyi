@@ -262,15 +262,19 @@ class BatchSizeCount(_message.Message):
     def __init__(self, batch_size: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
 
 class ListWorkersResponse(_message.Message):
-    __slots__ = ("workers", "embed_batch_sizes", "embed_batches_across_jobs", "max_batch_size", "max_queue_delay_ms")
+    __slots__ = ("workers", "embed_batch_sizes", "embed_batches_across_jobs", "max_batch_size", "max_queue_delay_ms", "queued_jobs", "running_jobs")
     WORKERS_FIELD_NUMBER: _ClassVar[int]
     EMBED_BATCH_SIZES_FIELD_NUMBER: _ClassVar[int]
     EMBED_BATCHES_ACROSS_JOBS_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
     MAX_QUEUE_DELAY_MS_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_JOBS_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_JOBS_FIELD_NUMBER: _ClassVar[int]
     workers: _containers.RepeatedCompositeFieldContainer[WorkerInfo]
     embed_batch_sizes: _containers.RepeatedCompositeFieldContainer[BatchSizeCount]
     embed_batches_across_jobs: int
     max_batch_size: int
     max_queue_delay_ms: int
-    def __init__(self, workers: _Optional[_Iterable[_Union[WorkerInfo, _Mapping]]] = ..., embed_batch_sizes: _Optional[_Iterable[_Union[BatchSizeCount, _Mapping]]] = ..., embed_batches_across_jobs: _Optional[int] = ..., max_batch_size: _Optional[int] = ..., max_queue_delay_ms: _Optional[int] = ...) -> None: ...
+    queued_jobs: int
+    running_jobs: int
+    def __init__(self, workers: _Optional[_Iterable[_Union[WorkerInfo, _Mapping]]] = ..., embed_batch_sizes: _Optional[_Iterable[_Union[BatchSizeCount, _Mapping]]] = ..., embed_batches_across_jobs: _Optional[int] = ..., max_batch_size: _Optional[int] = ..., max_queue_delay_ms: _Optional[int] = ..., queued_jobs: _Optional[int] = ..., running_jobs: _Optional[int] = ...) -> None: ...
