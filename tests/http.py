@@ -25,6 +25,7 @@ class AuthedHttp:
         key = KEYS.get(_origin(url))
         if key and "Authorization" not in headers:
             headers["Authorization"] = f"Bearer {key}"
+        kwargs.setdefault("timeout", 60)
         return requests.request(method, url, headers=headers, **kwargs)
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
@@ -35,6 +36,9 @@ class AuthedHttp:
 
     def put(self, url: str, **kwargs: Any) -> requests.Response:
         return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", url, **kwargs)
 
     def delete(self, url: str, **kwargs: Any) -> requests.Response:
         return self.request("DELETE", url, **kwargs)

@@ -6,45 +6,12 @@ import shutil
 import time
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from facerec.compute.cli.key_commands import login_url
+from tests.browser import logged_in
 from tests.conftest import ServeProcess
-from tests.helpers import connected, unique
+from tests.helpers import unique
 from tests.http import http
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: run the README's setup command (make setup)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-def logged_in(browser, served: ServeProcess):
-    """A new page (a context of its own) logged in by a fresh one-time login URL."""
-    with connected(served.compute_target, served.key) as api:
-        url = login_url(api, served.url)
-    page = browser.new_context().new_page()
-    page.goto(url)
-    expect(page).to_have_url(served.url + "/")
-    return page
 
 
 def _enrol_obama(url: str, faces: Path) -> str:

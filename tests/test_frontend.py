@@ -530,3 +530,65 @@ def test_a_taken_http_port_is_refused_plainly(
     assert "Traceback" not in out, out
     if command == "serve":
         assert "facerec compute stopped" in out, out  # the compute child it had started
+
+
+def test_collection_settings_webhooks_face_crops_and_status(
+    served: ServeProcess, faces: Path
+) -> None:
+    url = served.url
+    name = unique()
+    assert http.post(f"{url}/api/v1/collections", json={"name": name}).status_code == 201
+    got = http.get(f"{url}/api/v1/collections/{name}").json()
+    assert got["alert_on_match"] is False and got["webhooks"] == []
+    assert http.get(f"{url}/api/v1/collections/nope-{name}").status_code == 404
+    # Webhooks need a watchlist; a watchlist with webhooks cannot stop being one.
+    hook = {"url": "https://hooks.example.com/x", "secret": "s" * 20}
+    refused = http.post(f"{url}/api/v1/collections/{name}/webhooks", json=hook)
+    assert refused.status_code == 400 and "only watchlists" in refused.json()["error"]["message"]
+    patched = http.patch(
+        f"{url}/api/v1/collections/{name}", json={"alert_on_match": True, "alert_threshold": 0.7}
+    ).json()
+    assert patched["alert_on_match"] and patched["alert_threshold"] == 0.7
+    assert not patched["model_threshold"]
+    added = http.post(f"{url}/api/v1/collections/{name}/webhooks", json=hook)
+    assert added.status_code == 201 and "secret" not in added.json()
+    hook_id = added.json()["id"]
+    listed = http.get(f"{url}/api/v1/collections/{name}").json()["webhooks"]
+    assert listed == [{"id": hook_id, "url": hook["url"]}]
+    internal = http.post(
+        f"{url}/api/v1/collections/{name}/webhooks",
+        json={"url": "http://169.254.169.254/", "secret": "s" * 20},
+    )
+    assert internal.status_code == 400 and "link-local" in internal.json()["error"]["message"]
+    stop = http.patch(f"{url}/api/v1/collections/{name}", json={"alert_on_match": False})
+    assert stop.status_code == 400 and "webhooks first" in stop.json()["error"]["message"]
+    assert http.delete(f"{url}/api/v1/collections/{name}/webhooks/{hook_id}").status_code == 200
+    assert http.delete(f"{url}/api/v1/collections/{name}/webhooks/{hook_id}").status_code == 404
+    back = http.patch(f"{url}/api/v1/collections/{name}", json={"alert_threshold": None}).json()
+    assert back["model_threshold"] and back["alert_on_match"]
+    for bad in ({"alert_threshold": "high"}, {"colour": "red"}, {"alert_threshold": 3}):
+        assert http.patch(f"{url}/api/v1/collections/{name}", json=bad).status_code == 400, bad
+
+    # An enrolled face's crop is a PNG, never cached; a user key may not read it.
+    person = http.post(
+        f"{url}/api/v1/collections/{name}/identities", json={"name": "Someone"}
+    ).json()["id"]
+    job = http.post(
+        f"{url}/api/v1/collections/{name}/identities/{person}/faces",
+        files=[("image", ("o.jpg", (faces / "obama.jpg").read_bytes()))],
+    ).json()["jobs"][0]
+    assert wait_job(url, job["id"])["state"] == "succeeded"
+    (face,) = http.get(f"{url}/api/v1/collections/{name}/identities/{person}").json()["faces"]
+    crop = http.get(f"{url}/api/v1/faces/{face['id']}/crop")
+    assert crop.status_code == 200 and crop.headers["Content-Type"] == "image/png"
+    assert crop.headers["Cache-Control"] == "no-store"
+    assert Image.open(io.BytesIO(crop.content)).size == (160, 160)
+    assert http.get(f"{url}/api/v1/faces/987654321/crop").status_code == 404
+
+    status = http.get(f"{url}/api/v1/status").json()
+    assert status["compute"]["reachable"] and status["model"]["id"] == "facenet-untrained"
+    assert status["caller"]["role"] == "admin"
+    assert status["queue"]["queued"] >= 0 and status["workers"][0]["id"].startswith("local/")
+    anonymous = requests.get(f"{url}/api/v1/status", timeout=TIMEOUT).json()
+    assert anonymous["compute"]["reachable"] and anonymous["caller"] is None
+    assert anonymous["queue"] is None
