@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PROTOS := $(wildcard protos/facerec/v1/*.proto)
 
-.PHONY: setup test lint proto proto-check
+.PHONY: setup test lint proto proto-check screenshots
 
 setup:
 	@# Debian's chromium for the browser tests (Playwright drives it; it downloads no browser).
@@ -43,3 +43,8 @@ test: lint proto-check
 	cd clients/node && npm test --silent
 	cd workers/node && npm test --silent
 	$(BIN)/python -m pytest -q
+
+## Screenshots of every view at 1280x800 and 375x800 into build/screenshots (and the
+## README's three into docs/).
+screenshots:
+	$(BIN)/python docs/screenshots.py

@@ -26,8 +26,7 @@ export function errorNote(message) {
 
 export function when(iso) {
   if (!iso) return "";
-  const d = new Date(iso);
-  return `${d.toLocaleDateString()} ${d.toLocaleTimeString()}`;
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
 }
 
 export function pct(similarity) {

@@ -59,7 +59,7 @@ function row(job, reload) {
     } catch (err) { cancel.after(errorNote(message(err))); }
   });
   return el("tr", { "data-job-id": job.id, "data-state": job.state },
-    el("td", {}, el("a", { href: `#/jobs/${job.id}` }, job.id)),
+    el("td", {}, el("a", { href: `#/jobs/${job.id}`, title: job.id, "aria-label": `job ${job.id}` }, `${job.id.slice(0, 14)}…`)),
     el("td", {}, job.kind),
     el("td", {}, el("span", { class: `state ${job.state}` }, job.state)),
     el("td", {}, String(job.faces.length)),
@@ -79,7 +79,9 @@ export function jobDetail(id) {
     const url = photoOf(job.id);
     const image = url ? await loadImage(url) : null;
     const canvas = el("canvas", { class: "photo", role: "img", "aria-label": `the photo with ${job.faces.length} numbered face boxes` });
-    drawFaces(canvas, image, job, 1200);
+    // Drawn at the size it is shown, so boxes and numbers stay legible on a phone.
+    const shown = Math.min(1200, body.clientWidth || 1200) * (window.devicePixelRatio || 1);
+    drawFaces(canvas, image, job, shown);
     const cancel = el("button", { type: "button", hidden: TERMINAL.includes(job.state) }, "Cancel job");
     cancel.addEventListener("click", async () => {
       try { render(await request("POST", `/api/v1/jobs/${job.id}/cancel`)); } catch (err) { cancel.after(errorNote(message(err))); }
