@@ -118,9 +118,10 @@ class Pipeline:
         return done
 
     def settled(self, job: Job) -> None:
-        """Tells watchers about a changed job and frees its photo when it is over."""
-        self.events.publish(job)
+        """Frees a finished job's photo, then tells watchers: whoever sees a job end can
+        count on its photo being gone."""
         self.release_photo(job)
+        self.events.publish(job)
 
     def release_photo(self, job: Job) -> None:
         """Deletes a finished job's photo unless retention is on or another job needs it."""

@@ -4,8 +4,8 @@
 
 import { get } from "./api.js";
 
-const UP_MS = 5000;
-const DOWN_MS = 1500;
+const UP_MS = 2500;
+const DOWN_MS = 1000;
 let current = { compute: { reachable: true }, caller: null, model: null };
 const listeners = [];
 
