@@ -75,6 +75,16 @@ def test_chunk_before_spec(api: Api) -> None:
             "PHOTO_TOO_LARGE",
             "limit",
         ),
+        *(
+            (
+                f"a {w}x{h} photo",
+                lambda f, w=w, h=h: png_of(w, h),
+                "INVALID_ARGUMENT",
+                "PHOTO_TOO_SMALL",
+                f"the photo is {w}x{h} pixels; a face needs at least 12",
+            )
+            for w, h in ((1, 1), (11, 11), (1, 2000), (2000, 11))
+        ),
         (
             "decompression bomb",
             lambda f: bomb_png(),
@@ -90,6 +100,22 @@ def test_bad_photos(api: Api, faces: Path, label, make, code, why, words) -> Non
     assert reason(err) == why
     assert words in err.details(), err.details()
     still_serving(api, faces)
+
+
+def png_of(width: int, height: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (120, 130, 140)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("size", [(12, 12), (13, 13), (30, 30), (12, 2000)])
+def test_photos_smaller_than_the_smallest_face_succeed_with_none(
+    api: Api, size: tuple[int, int]
+) -> None:
+    """Too small for a 40 px face, large enough to look at: no faces, not a crashed worker."""
+    done = api.wait(submit_bytes(api, png_of(*size)).id)
+    assert done.state == job_pb2.JOB_STATE_SUCCEEDED and done.attempt == 1, done.error
+    assert len(done.faces) == 0
 
 
 def test_unsupported_format(api: Api) -> None:

@@ -57,6 +57,8 @@ class Detector:
         cost of building it from the full photo. Boxes and landmarks come back in pixels of
         `img`, and crops are cut from `img` itself.
         """
+        if min(img.size) < min_face_size:
+            return []  # no face that large fits (and MTCNN's image pyramid would be empty)
         scale = detection_scale(img.size, min_face_size)
         small = img.reduce(scale) if scale > 1 else img
         self.mtcnn.min_face_size = min_face_size / scale

@@ -32,11 +32,14 @@ class PhotoHeader:
     height: int
 
 
+# The smallest face MTCNN finds is 12 pixels: a photo narrower than that holds none.
+MIN_SIDE = 12
+
 def check(path: Path, size_bytes: int, max_pixels: int) -> PhotoHeader:
     """Validates a spooled photo fully (header, pixel count, complete decode).
 
     Raises InvalidArgument with a reason of PHOTO_EMPTY, UNSUPPORTED_FORMAT,
-    PHOTO_TOO_MANY_PIXELS or PHOTO_CORRUPT.
+    PHOTO_TOO_SMALL, PHOTO_TOO_MANY_PIXELS or PHOTO_CORRUPT.
     """
     if size_bytes == 0:
         raise InvalidArgument("the photo is empty (0 bytes)", reason="PHOTO_EMPTY")
@@ -59,6 +62,12 @@ def check(path: Path, size_bytes: int, max_pixels: int) -> PhotoHeader:
                 reason="UNSUPPORTED_FORMAT",
             )
         width, height = img.size
+        if min(width, height) < MIN_SIDE:
+            raise InvalidArgument(
+                f"the photo is {width}x{height} pixels; a face needs at least {MIN_SIDE} pixels"
+                " each way, so send a photo at least that large on both sides",
+                reason="PHOTO_TOO_SMALL",
+            )
         if width * height > max_pixels:
             raise InvalidArgument(
                 f"the photo is {width}x{height} ({width * height / 1e6:.0f} megapixels);"
