@@ -85,6 +85,7 @@ class ComputeConfig:
     torch_threads: int = 0
     worker_nice: int = 10
     max_attempts: int = 3
+    max_interruptions: int = 10
     lease_seconds: float = 30.0
     retain_photos: bool = False
     shutdown_grace_seconds: float = 10.0
@@ -135,7 +136,10 @@ class ComputeConfig:
         " worker threads, at least 1 each",
         "worker_nice": "CPU niceness of the worker threads (0-19), so that accepting uploads and"
         " answering requests win over model work on a shared host",
-        "max_attempts": "processing attempts before a job ends FAILED",
+        "max_attempts": "processing attempts before a job ends FAILED (attempts cut short by"
+        " this server stopping do not count)",
+        "max_interruptions": "times a job may be cut short by its compute server stopping before"
+        " it ends FAILED with INTERRUPTED_TOO_OFTEN (against crash loops)",
         "lease_seconds": "how long a worker may hold a task without sending anything",
         "retain_photos": "keep photos after their job ends (biometric data: off by default)",
         "shutdown_grace_seconds": "how long SIGTERM waits for running work",

@@ -198,6 +198,33 @@ class JobStoreContract(Stores):
         assert store.count(JobState.SUCCEEDED) == store.count(JobState.FAILED) == 1
 
 
+class InterruptionContract(Stores):
+    """Attempts cut short by the server stopping are not the photo's fault."""
+
+    def test_interrupted_attempts_are_not_charged_up_to_a_cap(self, store: JobStore) -> None:
+        store.create(JobKind.RECOGNIZE, JobSpec(), IMAGE, 10)
+        for n in (1, 2, 3):
+            assert store.claim("w", 60).attempt == n
+            (back,) = store.expire_leases(2, owner_prefix="", max_interruptions=3)
+            assert back.state is JobState.QUEUED, n
+        assert store.claim("w", 60).attempt == 4
+        (failed,) = store.expire_leases(2, owner_prefix="", max_interruptions=3)
+        assert failed.state is JobState.FAILED and failed.error.code == "INTERRUPTED_TOO_OFTEN"
+        assert "stopped 4 times" in failed.error.message
+
+    def test_worker_failures_still_count_after_interruptions(self, store: JobStore) -> None:
+        job, _ = store.create(JobKind.RECOGNIZE, JobSpec(), IMAGE, 10)
+        store.claim("w", 60)
+        store.expire_leases(2, owner_prefix="")  # an interruption: free
+        crash = JobError("WORKER_ERROR", "boom")
+        second = store.claim("w", 60)
+        assert store.retry(job.id, second.attempt, crash, 2).state is JobState.QUEUED
+        third = store.claim("w", 60)
+        failed = store.retry(job.id, third.attempt, crash, 2)
+        assert failed.state is JobState.FAILED and failed.error.code == "ATTEMPTS_EXHAUSTED"
+        assert "after 2 attempts" in failed.error.message
+
+
 class ResultContract(Stores):
     """A job's result is one unit of work with its alerts or its gallery face."""
 

@@ -87,3 +87,35 @@ def test_sigterm_stops_gracefully_and_restart_keeps_the_gallery(
         except grpc.RpcError as exc:
             err = exc
         assert err is not None and err.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_server_restarts_cost_the_photo_no_attempt(
+    fresh_compute: ComputeProcess, faces: Path
+) -> None:
+    """Three kills of the server while one slow photo runs, with two attempts allowed: the
+    photo is not at fault, and its job still succeeds."""
+    from tests.helpers import spec
+
+    server = ComputeProcess(fresh_compute.data_dir, "--max-attempts", "2")
+    server.start()
+    try:
+        with client.connect(server.target, server.key) as api:
+            job = api.submit(faces / "shea_whigham.jpg", spec(min_face_size=12))
+        for kill in range(3):
+            with client.connect(server.target, server.key) as api:
+                deadline = time.monotonic() + 60
+                while True:
+                    got = api.recognition.GetJob(rpb.GetJobRequest(job_id=job.id), timeout=10).job
+                    if got.state == job_pb2.JOB_STATE_RUNNING and got.attempt == kill + 1:
+                        break
+                    assert got.state in (job_pb2.JOB_STATE_QUEUED, job_pb2.JOB_STATE_RUNNING), got
+                    assert time.monotonic() < deadline, "the job never ran"
+                    time.sleep(0.02)
+            server.kill()
+            server.start()
+        with client.connect(server.target, server.key) as api:
+            done = api.wait(job.id)
+        assert done.state == job_pb2.JOB_STATE_SUCCEEDED, done.error
+        assert done.attempt == 4 and len(done.faces) >= 1
+    finally:
+        server.kill()

@@ -11,6 +11,7 @@ from tests.store_contract import (
     AlertStoreContract,
     ErasureContract,
     GalleryStoreContract,
+    InterruptionContract,
     JobStoreContract,
     KeyStoreContract,
     ResultContract,
@@ -52,4 +53,8 @@ class TestSqliteErasure(SqliteStores, ErasureContract):
 
 
 class TestSqliteKeyStore(SqliteStores, KeyStoreContract):
+    pass
+
+
+class TestSqliteInterruptions(SqliteStores, InterruptionContract):
     pass

@@ -113,7 +113,9 @@ class Coordinator:
         """Recovers from the previous run, loads the index and starts the workers (blocking)."""
         # Every running job belongs to a coordinator; this one is the only one, so running
         # jobs were interrupted when the previous run ended.
-        orphans = self.jobs.expire_leases(self.cfg.max_attempts, owner_prefix="")
+        orphans = self.jobs.expire_leases(
+            self.cfg.max_attempts, owner_prefix="", max_interruptions=self.cfg.max_interruptions
+        )
         if orphans:
             log.warning("requeued %d jobs interrupted by the previous run", len(orphans))
         for job in orphans:

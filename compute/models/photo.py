@@ -35,6 +35,7 @@ class PhotoHeader:
 # The smallest face MTCNN finds is 12 pixels: a photo narrower than that holds none.
 MIN_SIDE = 12
 
+
 def check(path: Path, size_bytes: int, max_pixels: int) -> PhotoHeader:
     """Validates a spooled photo fully (header, pixel count, complete decode).
 

@@ -143,9 +143,13 @@ class JobStore(Protocol):
         """Cancels a queued or running job; NotFound, or FailedPrecondition when finished."""
         ...
 
-    def expire_leases(self, max_attempts: int, owner_prefix: str | None = None) -> list[Job]:
+    def expire_leases(
+        self, max_attempts: int, owner_prefix: str | None = None, max_interruptions: int = 10
+    ) -> list[Job]:
         """Requeues (or fails, when out of attempts) running jobs whose lease lapsed; with
-        `owner_prefix`, every running job of those owners. Returns the jobs changed."""
+        `owner_prefix`, every running job of those owners, which a stopped server interrupted:
+        those attempts are not charged, up to `max_interruptions` (then FAILED with
+        INTERRUPTED_TOO_OFTEN). Returns the jobs changed."""
         ...
 
     def redact(self, identity_ids: set[str]) -> list[str]:

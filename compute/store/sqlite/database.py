@@ -150,6 +150,8 @@ MIGRATIONS = (
     ("collections", "model_threshold", "INTEGER NOT NULL DEFAULT 0"),
     # The id of the key whose holder submitted the job ('' before keys existed).
     ("jobs", "owner", "TEXT NOT NULL DEFAULT ''"),
+    # Attempts a job lost to its compute server stopping, which do not count against it.
+    ("jobs", "interruptions", "INTEGER NOT NULL DEFAULT 0"),
     # The enrolled face that matched (0: unknown, or erased).
     ("alerts", "face_id", "INTEGER NOT NULL DEFAULT 0"),
 )

@@ -45,14 +45,38 @@ def count_in(conn: sqlite3.Connection, state: JobState) -> int:
 
 
 def release(
-    conn: sqlite3.Connection, job_id: str, attempt: int, error: JobError, max_attempts: int
+    conn: sqlite3.Connection,
+    job_id: str,
+    attempt: int,
+    error: JobError,
+    max_attempts: int,
+    interrupted: int = 0,
 ) -> bool:
     """Inside a transaction: puts a running attempt's job back in the queue, or ends it FAILED
-    when it has had `max_attempts`. False when that attempt no longer holds the job."""
-    if attempt >= max_attempts:
-        err = error.exhausted(attempt)
+    when it has had `max_attempts`. False when that attempt no longer holds the job.
+
+    With `interrupted` > 0 the attempt ended because its compute server stopped: it is not
+    charged (the photo is not at fault), unless the job was interrupted that many times
+    already, which looks like a crash loop."""
+    row = conn.execute("SELECT interruptions FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    before = row[0] if row else 0
+    if interrupted and before >= interrupted:
+        err = JobError(
+            "INTERRUPTED_TOO_OFTEN",
+            f"the compute server stopped {before + 1} times while this job ran; it may be"
+            " what crashes it, or the server is failing for another reason (see its log)",
+        )
         assignments = "state = ?, error_code = ?, error_message = ?"
         args: tuple[object, ...] = (int(JobState.FAILED), err.code, err.message)
+    elif interrupted:
+        assignments, args = (
+            "state = ?, faces = '[]', interruptions = interruptions + 1",
+            (int(JobState.QUEUED),),
+        )
+    elif attempt - before >= max_attempts:
+        err = error.exhausted(attempt - before)
+        assignments = "state = ?, error_code = ?, error_message = ?"
+        args = (int(JobState.FAILED), err.code, err.message)
     else:
         assignments, args = "state = ?, faces = '[]'", (int(JobState.QUEUED),)
     cur = conn.execute(

@@ -331,11 +331,14 @@ class SqliteJobStore:
             )
             return load(conn, job_id)
 
-    def expire_leases(self, max_attempts: int, owner_prefix: str | None = None) -> list[Job]:
+    def expire_leases(
+        self, max_attempts: int, owner_prefix: str | None = None, max_interruptions: int = 10
+    ) -> list[Job]:
         """Requeues (or fails, when out of attempts) running jobs whose lease lapsed.
 
         With `owner_prefix`, every running job of those owners counts as lapsed: used at
-        start-up for the in-process workers of a previous run, which died with it.
+        start-up for the jobs of a previous run, which were interrupted by its end; those
+        are requeued without spending an attempt, up to `max_interruptions` times.
         """
         now = time.time()
         changed: list[Job] = []
@@ -351,8 +354,9 @@ class SqliteJobStore:
                     (int(JobState.RUNNING), owner_prefix + "%"),
                 ).fetchall()
             lost = JobError("WORKER_LOST", "the worker stopped while processing the photo")
+            interrupted = 0 if owner_prefix is None else max_interruptions
             for row in rows:
-                release(conn, row["id"], row["attempt"], lost, max_attempts)
+                release(conn, row["id"], row["attempt"], lost, max_attempts, interrupted)
                 changed.append(load(conn, row["id"]))
         for job in changed:
             log.warning("job %s lease lapsed; now %s", job.id, job.state.name)
