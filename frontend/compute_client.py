@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -30,6 +31,11 @@ _CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
 ]
 WATCH_DEADLINE_SECONDS = 3600.0
+# How long a call waits for the channel to (re)connect before it is made. A call made while
+# the channel is between reconnection attempts fails at once ("failed to connect to all
+# addresses") even though compute is up: just after compute (re)starts, that answered
+# uploads 503 while /readyz said 200. Reconnection backoff here is at most 2 s.
+READY_WAIT_SECONDS = 3.0
 
 
 class _RefusedUploadNoise(logging.Filter):
@@ -66,12 +72,29 @@ class ComputeClient:
         self.cfg = cfg
         self._lock = threading.Lock()
         self._channel: grpc.Channel | None = None
+        self._connected = threading.Event()
+
+    def _on_connectivity(self, state: grpc.ChannelConnectivity) -> None:
+        if state == grpc.ChannelConnectivity.READY:
+            self._connected.set()
+        else:
+            self._connected.clear()
 
     @property
     def channel(self) -> grpc.Channel:
+        """The channel, once connected (waiting up to READY_WAIT_SECONDS; a call then fails
+        with the real reason when compute is really down)."""
+        channel = self._open()
+        if not self._connected.is_set():
+            with contextlib.suppress(grpc.FutureTimeoutError):
+                grpc.channel_ready_future(channel).result(timeout=READY_WAIT_SECONDS)
+        return channel
+
+    def _open(self) -> grpc.Channel:
         with self._lock:
             if self._channel is None:
                 self._channel = open_channel(self.cfg, _CHANNEL_OPTIONS)
+                self._channel.subscribe(self._on_connectivity, try_to_connect=True)
                 self.recognition = rgrpc.RecognitionServiceStub(self._channel)
                 self.gallery = ggrpc.GalleryServiceStub(self._channel)
                 self.health = health_pb2_grpc.HealthStub(self._channel)
@@ -82,17 +105,22 @@ class ComputeClient:
     def close(self) -> None:
         with self._lock:
             if self._channel is not None:
+                self._channel.unsubscribe(self._on_connectivity)
                 self._channel.close()
                 self._channel = None
+                self._connected.clear()
 
     def _t(self) -> float:
         return self.cfg.grpc_timeout_seconds
 
     def ready(self) -> tuple[bool, str]:
-        """Whether compute answers its health check as SERVING (models loaded)."""
-        _ = self.channel
+        """Whether compute answers this process's health check as SERVING (models loaded)
+        within 2 s, connecting first if need be."""
+        self._open()
         try:
-            resp = self.health.Check(health_pb2.HealthCheckRequest(service=""), timeout=2.0)
+            resp = self.health.Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=2.0, wait_for_ready=True
+            )
         except grpc.RpcError as exc:
             return False, f"compute unreachable at {self.cfg.grpc_target}: {exc.code().name}"
         if resp.status != health_pb2.HealthCheckResponse.SERVING:

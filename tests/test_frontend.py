@@ -592,3 +592,36 @@ def test_collection_settings_webhooks_face_crops_and_status(
     anonymous = requests.get(f"{url}/api/v1/status", timeout=TIMEOUT).json()
     assert anonymous["compute"]["reachable"] and anonymous["caller"] is None
     assert anonymous["queue"] is None
+
+
+def test_uploads_right_after_compute_restarts_are_accepted(tmp_path: Path, faces: Path) -> None:
+    """Two front-end processes: whichever takes an upload just after compute came back (its
+    channel possibly between reconnection attempts) waits for it instead of answering 503."""
+    port = free_port()
+    compute = ComputeProcess(tmp_path / "data", "--grpc-port", str(port), "--no-local-worker")
+    compute.start()
+    front = ServeProcess(
+        tmp_path / "front",
+        "--grpc-target",
+        f"127.0.0.1:{port}",
+        "--http-processes",
+        "2",
+        command="frontend",
+        key=compute.key,
+    )
+    front.start()
+    try:
+        for _ in range(2):
+            compute.kill()
+            for _ in range(4):  # both processes see compute down
+                assert post_photo(front.url, faces / "obama.jpg").status_code == 503
+            compute.start()
+            deadline = time.monotonic() + 60
+            while http.get(f"{front.url}/readyz").status_code != 200:
+                assert time.monotonic() < deadline, "never ready"
+                time.sleep(0.05)
+            codes = [post_photo(front.url, faces / "obama2.jpg").status_code for _ in range(6)]
+            assert codes == [202] * 6, codes
+    finally:
+        front.kill()
+        compute.kill()
