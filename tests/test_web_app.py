@@ -280,3 +280,25 @@ def test_every_view_fits_the_screen_and_works_from_the_keyboard(
         )
         assert label, f"#{field} has no label"
     assert not errors, errors
+
+
+def test_a_queued_job_is_cancelled_from_the_history(browser, tmp_path: Path, faces: Path) -> None:
+    served = ServeProcess(tmp_path, "--no-local-worker")  # no worker: jobs stay queued
+    served.start()
+    try:
+        files = {"image": ("o.jpg", (faces / "obama.jpg").read_bytes(), "image/jpeg")}
+        job = http.post(f"{served.url}/api/v1/jobs", files=files).json()
+        page = logged_in(browser, served)
+        errors = _console_errors(page)
+        page.goto(f"{served.url}/#/jobs")
+        page.check("input[name=state][value=queued]")
+        row = page.locator(f'.jobs tr[data-job-id="{job["id"]}"]')
+        expect(row).to_have_attribute("data-state", "queued")
+        row.locator("button", has_text="Cancel").click()
+        expect(page.locator(f'.jobs tr[data-job-id="{job["id"]}"]')).to_have_count(0)
+        page.uncheck("input[name=state][value=queued]")
+        expect(row).to_have_attribute("data-state", "cancelled")
+        assert http.get(f"{served.url}/api/v1/jobs/{job['id']}").json()["state"] == "cancelled"
+        assert not errors, errors
+    finally:
+        served.kill()
