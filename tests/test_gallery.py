@@ -88,6 +88,13 @@ def test_search_faces_by_embedding(api: Api, faces: Path) -> None:
     )
     assert other.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert reason(other) == "MODEL_MISMATCH"
+    # Across every collection too: no answer of "no matches" for another model's vector.
+    anywhere = rpc_error(
+        api.gallery.SearchFaces,
+        gpb.SearchFacesRequest(embedding=vec.tolist(), model_id="facenet-vggface2"),
+    )
+    assert anywhere.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "no collection holds faces embedded with 'facenet-vggface2'" in anywhere.details()
     unnormalised = rpc_error(
         api.gallery.SearchFaces,
         gpb.SearchFacesRequest(

@@ -151,8 +151,13 @@ def test_recognize_stream_correlates_many_photos(api: Api, faces: Path) -> None:
         yield rpb.RecognizeRequest(client_id="bad", start=rpb.PhotoStart(spec=spec()))
         yield rpb.RecognizeRequest(client_id="bad", chunk=b"not a photo")
         yield rpb.RecognizeRequest(client_id="bad", end=rpb.PhotoEnd())
+        # A client id already used in this stream: refused, not a second job.
+        yield rpb.RecognizeRequest(client_id="p0", start=rpb.PhotoStart(spec=spec()))
 
-    results = {r.client_id: r for r in api.recognition.Recognize(requests(), timeout=120)}
+    responses = list(api.recognition.Recognize(requests(), timeout=120))
+    reused = [r for r in responses if r.client_id == "p0" and r.WhichOneof("outcome") == "error"]
+    assert len(reused) == 1 and "was used for a photo already" in reused[0].error.message
+    results = {r.client_id: r for r in responses if r not in reused}
     assert set(results) == {"p0", "p1", "p2", "bad"}
     assert [len(results[f"p{n}"].job.faces) for n in range(3)] == [1, 6, 1]
     assert all(results[f"p{n}"].job.state == job_pb2.JOB_STATE_SUCCEEDED for n in range(3))

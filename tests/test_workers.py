@@ -249,6 +249,19 @@ def test_hellos_the_coordinator_cannot_serve_are_refused(
         finally:
             raw.close()
 
+    # A second hello in the same stream ends it.
+    raw = RawWorker(compute, "detect:mtcnn")
+    try:
+        assert raw.next().WhichOneof("message") == "started"
+        raw.outbox.put(wpb.WorkRequest(hello=wpb.WorkerHello(worker_id="again", max_tasks=1)))
+        with pytest.raises(grpc.RpcError) as info:
+            while True:
+                raw.next()
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "a second hello" in info.value.details()
+    finally:
+        raw.close()
+
     refused = WorkerProcess.python(
         tmp_path, compute, "wrong-model", "--capabilities", "embed:facenet-vggface2"
     ).launch()

@@ -15,7 +15,7 @@ from facerec.compute.api.auth import owned
 from facerec.compute.api.coordinator import Coordinator
 from facerec.compute.api.status import unary
 from facerec.compute.dispatch.egress import EgressRefused
-from facerec.compute.errors import InvalidArgument, NotFound
+from facerec.compute.errors import FailedPrecondition, InvalidArgument, NotFound
 from facerec.compute.models import catalog
 from facerec.compute.store import codec
 from facerec.compute.store.rules import UNCHANGED, validate_collection_name
@@ -230,6 +230,15 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
             await asyncio.to_thread(
                 self.c.matcher.check_model, request.collection, request.model_id
             )
+        else:
+            models = {m for _, m in await asyncio.to_thread(self.c.gallery.index_keys)}
+            if models and request.model_id not in models:
+                raise FailedPrecondition(
+                    f"no collection holds faces embedded with {request.model_id!r} (the"
+                    f" gallery's are embedded with {', '.join(sorted(models))}): embeddings of"
+                    " different models cannot be compared",
+                    reason="MODEL_MISMATCH",
+                )
         try:
             (matches,) = await asyncio.to_thread(
                 self.c.matcher.match,

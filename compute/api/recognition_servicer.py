@@ -169,6 +169,7 @@ class _RecognizeSession:
         self.out: asyncio.Queue[pb.RecognizeResponse | None] = asyncio.Queue()
         self.open: dict[str, tuple[d.JobSpec, Any]] = {}
         self.failed: set[str] = set()
+        self.ended: set[str] = set()
         self.tasks: set[asyncio.Task[None]] = set()
 
     def _error(self, client_id: str, exc: FacerecError) -> None:
@@ -207,6 +208,11 @@ class _RecognizeSession:
         if kind == "start":
             if cid in self.open:
                 raise InvalidArgument(f"photo {cid!r} was started twice")
+            if cid in self.ended:
+                raise InvalidArgument(
+                    f"client_id {cid!r} was used for a photo already in this stream; give each"
+                    " photo a client_id of its own"
+                )
             self.failed.discard(cid)
             spec = await asyncio.to_thread(
                 self.c.submitter.validate,
@@ -221,6 +227,7 @@ class _RecognizeSession:
             self.open[cid][1].write(msg.chunk)
         elif kind == "end":
             spec, upload = self.open.pop(cid)
+            self.ended.add(cid)
             task = asyncio.create_task(self._finish(cid, spec, upload))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)

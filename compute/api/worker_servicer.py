@@ -11,7 +11,7 @@ from facerec.compute.api.convert import timestamp
 from facerec.compute.api.status import streaming, unary
 from facerec.compute.dispatch.dispatcher import Dispatcher, Session
 from facerec.compute.domain import JobState
-from facerec.compute.errors import InvalidArgument
+from facerec.compute.errors import FacerecError, InvalidArgument
 from facerec.compute.tasks import Drained, Task, TaskCancel, TaskError
 from facerec.compute.worker import task_convert
 from facerec.v1 import worker_service_pb2 as pb
@@ -57,6 +57,8 @@ class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):
                 )
             )
             while (item := await outbox.get()) is not _END:
+                if isinstance(item, FacerecError):
+                    raise item
                 if isinstance(item, Drained):
                     break  # a draining worker has answered everything: end its stream
                 yield task_convert.item_to_pb(item)
@@ -78,6 +80,15 @@ class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):
                     self.d.heartbeat(session)
                 elif which == "draining":
                     self.d.drain_session(session)
+                elif which == "hello":
+                    outbox.put_nowait(
+                        InvalidArgument(
+                            "a second hello in one Work stream: open a new stream to start"
+                            " another session",
+                            reason="BAD_HELLO",
+                        )
+                    )
+                    break
                 else:
                     log.warning(
                         "worker %s sent %s mid-session; ignored", session.hello.worker_id, which
