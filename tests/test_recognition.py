@@ -11,7 +11,7 @@ import pytest
 from facerec.compute.cli.client import Api
 from facerec.v1 import job_pb2
 from facerec.v1 import recognition_service_pb2 as rpb
-from tests.helpers import enroll_person, new_collection, recognize, rpc_error, spec, unique
+from tests.helpers import enroll_person, new_collection, reason, recognize, rpc_error, spec, unique
 
 SINGLE_PORTRAITS = [
     "angelina_jolie.jpg",
@@ -94,8 +94,10 @@ def test_same_request_id_returns_the_same_job(api: Api, faces: Path) -> None:
     second = api.submit(faces / "obama.jpg", spec(request_id=request_id))
     assert first.id == second.id
     api.wait(first.id)
-    third = api.submit(faces / "biden.jpg", spec(request_id=request_id))
-    assert third.id == first.id
+    # The same request id with another photo is a client's mistake, said as such.
+    reused = rpc_error(api.submit, faces / "biden.jpg", spec(request_id=request_id))
+    assert reused.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert reason(reused) == "REQUEST_ID_REUSED" and first.id in reused.details()
     listed = api.recognition.ListJobs(rpb.ListJobsRequest(page_size=500), timeout=10).jobs
     assert sum(1 for j in listed if j.spec.request_id == request_id) == 1
 

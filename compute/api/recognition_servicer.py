@@ -46,8 +46,8 @@ class RecognitionServicer(recognition_service_pb2_grpc.RecognitionServiceService
             self.c.submitter.check_ranges(spec)
             existing = None
         if existing is not None:
-            await uploads.drain(stream, self.c.cfg.max_photo_bytes)
-            return pb.SubmitJobResponse(job=self._job(existing))
+            sent = await uploads.drain(stream, self.c.cfg.max_photo_bytes)
+            return pb.SubmitJobResponse(job=self._job(uploads.same_photo(existing, sent)))
         upload = self.c.spool.upload(self.c.cfg.max_photo_bytes)
         try:
             await uploads.receive_photo(stream, upload)
@@ -238,8 +238,9 @@ class _RecognizeSession:
         try:
             existing = await asyncio.to_thread(self.c.submitter.existing, spec)
             if existing is not None:
+                sent = upload.finish()
                 upload.discard()
-                job = existing
+                job = uploads.same_photo(existing, sent)
             else:
                 job = await uploads.submit(self.c.submitter, d.JobKind.RECOGNIZE, spec, upload)
             final = job

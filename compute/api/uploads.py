@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from facerec.compute import domain as d
 from facerec.compute.dispatch.submitter import Submitter
-from facerec.compute.errors import FacerecError, InvalidArgument
+from facerec.compute.errors import AlreadyExists, FacerecError, InvalidArgument
 from facerec.compute.store.spool import Upload
 
 T = TypeVar("T")
@@ -43,22 +44,37 @@ async def receive_photo(
     return None
 
 
-async def drain(stream: AsyncIterator[Any], max_bytes: int) -> None:
-    """Reads what the client still sends (up to `max_bytes` of chunks) before an early answer.
+async def drain(stream: AsyncIterator[Any], max_bytes: int) -> str | None:
+    """Reads what the client still sends (up to `max_bytes` of chunks) before an early answer;
+    the SHA-256 of the chunks when it read them all, else None.
 
     Answering a client-streaming call before the client has finished sending resets the
     stream, and grpc.aio clients then report INTERNAL instead of the answer
     (grpc/grpc#36066). Reading the rest first gives every client the real status.
     """
     seen = 0
+    digest = hashlib.sha256()
     try:
         async for msg in stream:
             if msg.WhichOneof("payload") == "chunk":
                 seen += len(msg.chunk)
                 if seen > max_bytes:
-                    return
+                    return None
+                digest.update(msg.chunk)
     except Exception:  # the stream broke: the answer goes out regardless
-        return
+        return None
+    return digest.hexdigest() if seen else None
+
+
+def same_photo(existing: d.Job, sha256: str | None) -> d.Job:
+    """The job a repeated request id names, unless the photo sent with it is another one."""
+    if sha256 is not None and sha256 != existing.image.sha256:
+        raise AlreadyExists(
+            f"request_id {existing.spec.request_id!r} was used for another photo (job"
+            f" {existing.id}); give each photo a request_id of its own",
+            reason="REQUEST_ID_REUSED",
+        )
+    return existing
 
 
 def answers_early(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
