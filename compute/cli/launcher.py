@@ -25,9 +25,10 @@ from facerec.compute.worker.process_pool import die_with_parent
 
 READY_TIMEOUT_SECONDS = 300.0
 # Waits before starting a compute server that exited again; back to the first once one
-# has stayed up for STABLE_SECONDS.
+# has served for STABLE_SECONDS after it was ready (the backoff is for servers that die as
+# they start, not for one that ran and was killed: that one comes back after 1 s).
 RESTART_DELAYS_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
-STABLE_SECONDS = 60.0
+STABLE_SECONDS = 10.0
 
 log = logging.getLogger(__name__)
 
