@@ -71,9 +71,12 @@ def from_rpc(exc: grpc.RpcError, retry_after: int) -> ApiError:
 
 
 def int_arg(args: Mapping[str, str], name: str, default: int) -> int:
-    """An integer query parameter; 400 when it is not one."""
+    """A non-negative 32-bit integer query parameter; 400 when it is not one."""
     raw = args.get(name, "")
     try:
-        return int(raw) if raw else default
+        value = int(raw) if raw else default
     except ValueError:
         raise ApiError(400, "BAD_FIELD", f"{name} must be an integer") from None
+    if not 0 <= value < 2**31:
+        raise ApiError(400, "BAD_FIELD", f"{name} is out of range (0 to {2**31 - 1})")
+    return value

@@ -163,6 +163,14 @@ def test_bad_requests_get_json_errors(served: ServeProcess, faces: Path) -> None
     )
     _error(post_photo(url, faces / "obama.jpg", top_k="many"), 400, "BAD_FIELD")
     _error(post_photo(url, faces / "obama.jpg", top_k="500"), 400)
+    # Integers past the contract's 32 bits: a 400 with the field named, not a 502.
+    for field, value in (("top_k", 2**32), ("priority", 2**40), ("min_face_size", 10**30)):
+        message = _error(post_photo(url, faces / "obama.jpg", **{field: str(value)}), 400)
+        assert f"{field} is out of range" in message and len(message) < 120, message
+    huge_page = _error(http.get(f"{url}/api/v1/jobs?page_size={2**40}", timeout=TIMEOUT), 400)
+    assert "page_size is out of range" in huge_page
+    negative = _error(http.get(f"{url}/api/v1/jobs?page_size=-5", timeout=TIMEOUT), 400)
+    assert "page_size is out of range" in negative
     _error(post_photo(url, faces / "obama.jpg", collection="nope"), 404)
     _error(http.get(f"{url}/api/v1/jobs?state=bogus", timeout=TIMEOUT), 400)
     _error(http.get(f"{url}/api/v1/nothing-here", timeout=TIMEOUT), 404)
