@@ -29,6 +29,10 @@ _CODE_STATUS = {
 }
 
 
+# The contract's integer fields are 32-bit: a larger number cannot even be sent.
+INT32 = (-(2**31), 2**31 - 1)
+
+
 class ApiError(Exception):
     """An error answered as `{"error": {"code", "message"}}` with an HTTP status."""
 
@@ -77,6 +81,6 @@ def int_arg(args: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw) if raw else default
     except ValueError:
         raise ApiError(400, "BAD_FIELD", f"{name} must be an integer") from None
-    if not 0 <= value < 2**31:
-        raise ApiError(400, "BAD_FIELD", f"{name} is out of range (0 to {2**31 - 1})")
+    if not 0 <= value <= INT32[1]:
+        raise ApiError(400, "BAD_FIELD", f"{name} is out of range (0 to {INT32[1]})")
     return value

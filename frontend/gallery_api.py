@@ -37,14 +37,20 @@ def _flag(body: dict[str, Any], name: str) -> bool:
     return value
 
 
-@bp.post("")
-def create_collection() -> tuple[Response, int]:
-    body = _json_body()
+def _threshold(body: dict[str, Any]) -> float | None:
+    """`alert_threshold` as a number, or None when absent or null."""
     threshold = body.get("alert_threshold")
     if threshold is not None and (
         isinstance(threshold, bool) or not isinstance(threshold, int | float)
     ):
-        raise ApiError(400, "BAD_FIELD", "'alert_threshold' must be a number in [-1, 1]")
+        raise ApiError(400, "BAD_FIELD", "'alert_threshold' must be a number in [-1, 1] or null")
+    return None if threshold is None else float(threshold)
+
+
+@bp.post("")
+def create_collection() -> tuple[Response, int]:
+    body = _json_body()
+    threshold = _threshold(body)
     hooks = body.get("webhooks", [])
     if not isinstance(hooks, list) or not all(isinstance(h, dict) for h in hooks):
         raise ApiError(400, "BAD_FIELD", '\'webhooks\' must be a list of {"url", "secret"}')
@@ -52,7 +58,7 @@ def create_collection() -> tuple[Response, int]:
         _text(body, "name"),
         _text(body, "description", required=False),
         _flag(body, "alert_on_match"),
-        None if threshold is None else float(threshold),
+        threshold,
         [(_text(h, "url"), _text(h, "secret")) for h in hooks],
     )
     return jsonify(convert.collection_json(resp.collection)), 201
@@ -79,16 +85,12 @@ def update_collection(name: str) -> Response:
     unknown = set(body) - {"description", "alert_on_match", "alert_threshold"}
     if unknown:
         raise ApiError(400, "BAD_FIELD", f"unknown field(s): {', '.join(sorted(unknown))}")
-    threshold = body.get("alert_threshold")
-    if threshold is not None and (
-        isinstance(threshold, bool) or not isinstance(threshold, int | float)
-    ):
-        raise ApiError(400, "BAD_FIELD", "'alert_threshold' must be a number in [-1, 1] or null")
+    threshold = _threshold(body)
     col = state().compute.update_collection(
         name,
         _text(body, "description", required=False) if "description" in body else None,
         _flag(body, "alert_on_match") if "alert_on_match" in body else None,
-        None if threshold is None else float(threshold),
+        threshold,
         "alert_threshold" in body and threshold is None,
     )
     return jsonify(convert.collection_json(col))

@@ -11,15 +11,11 @@ from typing import Any, TypeVar
 
 import grpc
 
-from facerec.frontend.errors import ApiError, from_rpc
+from facerec.frontend.errors import INT32, ApiError, from_rpc
 from facerec.frontend.multipart import FileChunk, FileEnd, FileStart, FormField, Part
 
 T = TypeVar("T")
 IMAGE_FIELD = "image"
-
-
-# The contract's integer fields are 32-bit: a larger number cannot even be sent.
-INT32 = (-(2**31), 2**31 - 1)
 
 
 def _number(fields: Mapping[str, str], name: str, kind: type) -> Any:

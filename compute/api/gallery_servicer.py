@@ -33,14 +33,18 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
     def __init__(self, coordinator: Coordinator) -> None:
         self.c = coordinator
 
+    def _check_destination(self, url: str) -> None:
+        """InvalidArgument when a webhook URL names an address the egress policy refuses."""
+        try:
+            self.c.egress.check_literal(url)
+        except EgressRefused as exc:
+            raise InvalidArgument(f"webhook {url[:200]!r}: {exc}") from None
+
     @unary
     async def CreateCollection(self, request: Any, context: Any) -> pb.CreateCollectionResponse:
         threshold = request.alert_threshold if request.HasField("alert_threshold") else None
         for hook in request.webhooks:
-            try:
-                self.c.egress.check_literal(hook.url)
-            except EgressRefused as exc:
-                raise InvalidArgument(f"webhook {hook.url[:200]!r}: {exc}") from None
+            self._check_destination(hook.url)
         col = await asyncio.to_thread(
             self.c.gallery.create_collection,
             request.name,
@@ -74,10 +78,7 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
     @unary
     async def AddWebhook(self, request: Any, context: Any) -> pb.AddWebhookResponse:
         hook = request.webhook
-        try:
-            self.c.egress.check_literal(hook.url)
-        except EgressRefused as exc:
-            raise InvalidArgument(f"webhook {hook.url[:200]!r}: {exc}") from None
+        self._check_destination(hook.url)
         added = await asyncio.to_thread(
             self.c.gallery.add_webhook, request.collection, hook.url, hook.secret
         )

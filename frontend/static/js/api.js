@@ -72,19 +72,35 @@ export function upload(path, form, onProgress = () => {}) {
 export const TERMINAL = ["succeeded", "failed", "cancelled"];
 
 /**
- * Follows a job's events until it ends: `onJob(job)` for each state. The browser reconnects
- * a dropped stream by itself but gives up for good when a reconnection is answered with an
- * error status (503 while compute restarts): the stream is opened again after a pause that
- * doubles up to 15 s. Returns a function that stops following.
+ * An EventSource that stays open: the browser reconnects a dropped stream by itself but gives
+ * up for good when a reconnection is answered with an error status (503 while compute
+ * restarts); the stream is then opened again after a pause that doubles up to 15 s.
+ * `listen(source)` adds the listeners to each new source; `url()` is read at each opening.
+ * Returns a function that closes it for good.
  */
-export function followJob(jobId, onJob, onTrouble = () => {}) {
-  let done = false;
+function keepOpen(url, listen) {
+  let closed = false;
   let source = null;
   let pause = 1000;
   const open = () => {
-    if (done) return;
-    source = new EventSource(`/api/v1/jobs/${encodeURIComponent(jobId)}/events`);
+    if (closed) return;
+    source = new EventSource(url());
     source.addEventListener("open", () => { pause = 1000; });
+    listen(source);
+    source.addEventListener("error", () => {
+      if (source.readyState === EventSource.CLOSED && !closed) {
+        setTimeout(open, pause);
+        pause = Math.min(pause * 2, 15000);
+      }
+    });
+  };
+  open();
+  return () => { closed = true; source?.close(); };
+}
+
+/** Follows a job's events until it ends: `onJob(job)` for each state. Returns a stopper. */
+export function followJob(jobId, onJob, onTrouble = () => {}) {
+  const stop = keepOpen(() => `/api/v1/jobs/${encodeURIComponent(jobId)}/events`, (source) => {
     for (const kind of ["snapshot", "state_changed", "faces_detected"]) {
       source.addEventListener(kind, (ev) => {
         const job = JSON.parse(ev.data);
@@ -92,42 +108,20 @@ export function followJob(jobId, onJob, onTrouble = () => {}) {
         if (TERMINAL.includes(job.state)) stop();
       });
     }
-    source.addEventListener("end", stop);
-    source.addEventListener("error", (ev) => {
-      if (ev.data) onTrouble(JSON.parse(ev.data).message);
-      if (source.readyState === EventSource.CLOSED && !done) {
-        setTimeout(open, pause);
-        pause = Math.min(pause * 2, 15000);
-      }
-    });
-  };
-  const stop = () => { done = true; source?.close(); };
-  open();
+    source.addEventListener("end", () => stop());
+    source.addEventListener("error", (ev) => { if (ev.data) onTrouble(JSON.parse(ev.data).message); });
+  });
   return stop;
 }
 
 /** Follows the alert log from `after`, live; `onAlert(alert)` for each. Returns a stopper. */
 export function followAlerts(after, onAlert) {
   let last = after;
-  let stopped = false;
-  let source = null;
-  let pause = 1000;
-  const open = () => {
-    if (stopped) return;
-    source = new EventSource(`/api/v1/alerts/events?after=${last}`);
-    source.addEventListener("open", () => { pause = 1000; });
+  return keepOpen(() => `/api/v1/alerts/events?after=${last}`, (source) => {
     source.addEventListener("alert", (ev) => {
       const alert = JSON.parse(ev.data);
       last = Math.max(last, alert.id);
       onAlert(alert);
     });
-    source.addEventListener("error", () => {
-      if (source.readyState === EventSource.CLOSED && !stopped) {
-        setTimeout(open, pause);
-        pause = Math.min(pause * 2, 15000);
-      }
-    });
-  };
-  open();
-  return () => { stopped = true; source?.close(); };
+  });
 }
