@@ -22,6 +22,10 @@ class FrontendConfig:
     sse_keepalive_seconds: float = 15.0
     http_threads: int = 48
     http_processes: int = 0
+    http_connection_limit: int = 1000
+    http_header_timeout_seconds: float = 10.0
+    http_min_body_rate: int = 16 * 1024
+    http_idle_timeout_seconds: float = 30.0
     max_event_streams: int = 32
     retry_after_seconds: int = 2
     allowed_hosts: str = ""
@@ -42,6 +46,14 @@ class FrontendConfig:
         "http_processes": "front-end processes sharing the port (SO_REUSEPORT, Linux); one"
         " Python process uses about one core, so more processes take uploads on more cores;"
         " 0: two (one on a single core or off Linux), a quarter of the cores from 12 on, at most 4",
+        "http_connection_limit": "open HTTP connections allowed per process; past it new"
+        " connections wait in the kernel's backlog (slow clients hold a connection, never a"
+        " thread)",
+        "http_header_timeout_seconds": "time a client has to send a request's line and headers"
+        " (later: 408 and the connection closes)",
+        "http_min_body_rate": "slowest average rate, in bytes per second, at which a request"
+        " body may arrive after the header allowance (slower: 408)",
+        "http_idle_timeout_seconds": "an idle keep-alive connection is closed after this long",
         "max_event_streams": "open event streams allowed at once (more: 503); the other "
         "threads stay free for normal requests",
         "retry_after_seconds": "Retry-After sent with 503 responses",

@@ -12,6 +12,7 @@ from flask import Response, jsonify
 _REASON_STATUS = {
     "PHOTO_TOO_LARGE": 413,
     "PHOTO_TOO_MANY_PIXELS": 413,
+    "PHOTO_TOO_COSTLY": 413,
     "UNSUPPORTED_FORMAT": 415,
     "PHOTO_CORRUPT": 415,
 }

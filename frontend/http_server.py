@@ -16,6 +16,7 @@ from waitress.server import create_server
 from facerec.frontend.app import create_app
 from facerec.frontend.config import FrontendConfig, processes
 from facerec.frontend.multipart import READ_BYTES
+from facerec.frontend.slow_clients import Deadlines, SlowClientGuard, raise_open_file_limit
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,13 @@ class HttpServer:
         self.cfg = cfg
         self.start_sibling = start_sibling
         self.app = create_app(cfg)
+        self.guard = SlowClientGuard(
+            Deadlines(
+                header_timeout=cfg.http_header_timeout_seconds,
+                min_body_rate=cfg.http_min_body_rate,
+                idle_timeout=cfg.http_idle_timeout_seconds,
+            )
+        )
         self.sibling = sibling
         self.processes = 1 if sibling or start_sibling is None else processes(cfg)
         try:
@@ -86,10 +94,16 @@ class HttpServer:
             if not self.sibling:
                 refuse_taken_port(cfg.http_host, cfg.http_port)
             where = {"sockets": [shared_socket(cfg.http_host, cfg.http_port)]}
-        return create_server(
+        # Every connection holds a descriptor; leave room for the threads' own files.
+        raise_open_file_limit(cfg.http_connection_limit + cfg.http_threads + 256)
+        server = create_server(
             self.app,
             **where,
             threads=cfg.http_threads,
+            connection_limit=cfg.http_connection_limit,
+            # select() cannot watch descriptors past 1024; poll() can.
+            asyncore_use_poll=True,
+            cleanup_interval=1,
             channel_timeout=max(120, int(cfg.sse_keepalive_seconds * 4)),
             ident="facerec",
             # A body up to one piece (the most the app holds per request anyway) waits in
@@ -99,6 +113,8 @@ class HttpServer:
             recv_bytes=256 * 1024,
             max_request_body_size=cfg.max_upload_bytes * 4 + 1024 * 1024,
         )
+        self.guard.install(server)
+        return server
 
     def _start_siblings(self) -> None:
         if self.start_sibling is None:

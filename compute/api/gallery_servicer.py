@@ -193,7 +193,7 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
                 self.c.submitter.enrollment_spec(spec_pb.identity_id, spec_pb.priority, request_id)
             )
             try:
-                image = self.c.submitter.check(upload)
+                image = self.c.submitter.check(upload, spec)
             except InvalidArgument as exc:
                 raise InvalidArgument(
                     f"photo {n} of {len(received)}: {exc.message}; nothing was enrolled",

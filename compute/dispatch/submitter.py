@@ -110,10 +110,16 @@ class Submitter:
         """The job already submitted under this spec's request_id, if any."""
         return self.jobs.find_by_request_id(spec) if spec.request_id else None
 
-    def check(self, upload: Upload) -> d.ImageInfo:
-        """Closes and validates an upload; returns what it is, content hash included."""
+    def check(self, upload: Upload, spec: d.JobSpec) -> d.ImageInfo:
+        """Closes and validates an upload for `spec`; returns what it is, content hash
+        included."""
         sha = upload.finish()
-        header = photo.check(upload.path, upload.size, self.cfg.max_photo_pixels)
+        limits = photo.PhotoLimits(
+            max_pixels=self.cfg.max_photo_pixels,
+            max_detection_cost=self.cfg.max_detection_cost,
+            min_face_size=spec.min_face_size or self.cfg.min_face_size,
+        )
+        header = photo.check(upload.path, upload.size, limits)
         return d.ImageInfo(header.width, header.height, header.format, upload.size, sha)
 
     def queue(self, kind: d.JobKind, spec: d.JobSpec, upload: Upload, image: d.ImageInfo) -> d.Job:
@@ -134,4 +140,4 @@ class Submitter:
 
     def submit(self, kind: d.JobKind, spec: d.JobSpec, upload: Upload) -> d.Job:
         """Checks an upload and queues it."""
-        return self.queue(kind, spec, upload, self.check(upload))
+        return self.queue(kind, spec, upload, self.check(upload, spec))

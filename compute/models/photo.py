@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import mmap
 import struct
 import warnings
@@ -36,12 +37,49 @@ class PhotoHeader:
 MIN_SIDE = 12
 
 
-def check(path: Path, size_bytes: int, max_pixels: int) -> PhotoHeader:
-    """Validates a spooled photo fully (header, pixel count, complete decode).
+# Detection cost is measured in megapixels at this smallest face (the default setting).
+COST_FACE_PX = 40
+
+
+def detection_cost(width: int, height: int, min_face_size: int) -> float:
+    """What detecting faces down to `min_face_size` px in a `width`x`height` photo costs, in
+    megapixels at COST_FACE_PX: MTCNN's work and memory grow with pixels x (1 / face)^2.
+    On one CPU core about 0.06-0.09 s and 13 MB per unit (benchmarks/photo_cost.py)."""
+    return width * height / 1e6 * (COST_FACE_PX / min_face_size) ** 2
+
+
+@dataclass(frozen=True)
+class PhotoLimits:
+    """What a photo may cost: pixels (decoding memory) and detection work."""
+
+    max_pixels: int
+    max_detection_cost: float  # megapixels at COST_FACE_PX
+    min_face_size: int  # the job's smallest face, px
+
+
+def _check_cost(width: int, height: int, limits: PhotoLimits) -> None:
+    cost = detection_cost(width, height, limits.min_face_size)
+    if cost <= limits.max_detection_cost:
+        return
+    face = limits.min_face_size
+    largest = math.floor(limits.max_detection_cost * (face / COST_FACE_PX) ** 2 * 10) / 10
+    smallest_face = COST_FACE_PX * (cost / limits.max_detection_cost) ** 0.5
+    raise InvalidArgument(
+        f"the photo is {width}x{height} ({width * height / 1e6:.1f} megapixels): looking for"
+        f" faces down to {face} px in it would cost {cost:.0f} units of detection work, past"
+        f" the limit of {limits.max_detection_cost:g}; send a photo of at most"
+        f" {largest:.1f} megapixels, or a min_face_size of at least {int(smallest_face) + 1} px",
+        reason="PHOTO_TOO_COSTLY",
+    )
+
+
+def check(path: Path, size_bytes: int, limits: PhotoLimits) -> PhotoHeader:
+    """Validates a spooled photo fully (header, pixel count, detection cost, complete decode).
 
     Raises InvalidArgument with a reason of PHOTO_EMPTY, UNSUPPORTED_FORMAT,
-    PHOTO_TOO_SMALL, PHOTO_TOO_MANY_PIXELS or PHOTO_CORRUPT.
+    PHOTO_TOO_SMALL, PHOTO_TOO_MANY_PIXELS, PHOTO_TOO_COSTLY or PHOTO_CORRUPT.
     """
+    max_pixels = limits.max_pixels
     if size_bytes == 0:
         raise InvalidArgument("the photo is empty (0 bytes)", reason="PHOTO_EMPTY")
     try:
@@ -75,6 +113,7 @@ def check(path: Path, size_bytes: int, max_pixels: int) -> PhotoHeader:
                 f" the limit is {max_pixels / 1e6:.0f} megapixels",
                 reason="PHOTO_TOO_MANY_PIXELS",
             )
+        _check_cost(width, height, limits)
         try:
             orientation = _orientation(img)
             if fmt in ("JPEG", "MPO"):
