@@ -64,6 +64,8 @@ class ComputeConfig:
 
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0
     data_dir: Path = field(default_factory=default_data_dir)
     device: str = "cpu"
     model: str = "auto"
@@ -104,6 +106,9 @@ class ComputeConfig:
         "grpc_host": "address to listen on (0.0.0.0 for every interface: needs --tls-cert"
         " and keys, or --insecure)",
         "grpc_port": "gRPC port; 0 picks a free one",
+        "metrics_host": "address the Prometheus metrics endpoint listens on",
+        "metrics_port": "port of the Prometheus endpoint (GET /metrics; with keys required it"
+        " needs a metrics or admin key); 0: no endpoint",
         "data_dir": "where the SQLite database, photo spool and index snapshots live",
         "device": "torch device for the models: cpu, cuda or cuda:N",
         "model": "embedding model: auto (facenet-vggface2 when its weights resolve, else sface),"

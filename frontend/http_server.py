@@ -13,6 +13,7 @@ from typing import Any
 
 from waitress.server import create_server
 
+from facerec.frontend import metrics
 from facerec.frontend.app import create_app
 from facerec.frontend.config import FrontendConfig, processes
 from facerec.frontend.multipart import READ_BYTES
@@ -63,16 +64,22 @@ class HttpServer:
         """Binds the port; OSError with a plain message when it cannot."""
         self.cfg = cfg
         self.start_sibling = start_sibling
+        self.sibling = sibling
+        self.processes = 1 if sibling or start_sibling is None else processes(cfg)
+        self._metrics_dir = None
+        if sibling:
+            metrics.join_shared()
+        elif self.processes > 1:
+            self._metrics_dir = metrics.share_between_processes()
         self.app = create_app(cfg)
         self.guard = SlowClientGuard(
             Deadlines(
                 header_timeout=cfg.http_header_timeout_seconds,
                 min_body_rate=cfg.http_min_body_rate,
                 idle_timeout=cfg.http_idle_timeout_seconds,
-            )
+            ),
+            on_refuse=self.app.extensions["facerec"].metrics.slow_clients.inc,
         )
-        self.sibling = sibling
-        self.processes = 1 if sibling or start_sibling is None else processes(cfg)
         try:
             self._server = self._bind()
         except OSError as exc:
@@ -165,3 +172,6 @@ class HttpServer:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+            metrics.process_ended(proc.pid)
+        if self._metrics_dir is not None:
+            metrics.end_sharing(self._metrics_dir)

@@ -11,6 +11,7 @@ from typing import Any
 
 import grpc
 from flask import Blueprint, Response, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from facerec.frontend import convert
 from facerec.frontend.channel import credential
@@ -111,4 +112,4 @@ def metrics() -> Response:
     # Compute checks the key (UNAUTHENTICATED: 401); with keys off every caller is an admin.
     if _callers.role(credential.get(), state().compute.caller) not in METRICS_ROLES:
         raise ApiError(403, "PERMISSION_DENIED", "metrics need a metrics or admin key")
-    return Response(state().metrics.render(), mimetype="text/plain; version=0.0.4")
+    return Response(state().metrics.render(), mimetype=CONTENT_TYPE_LATEST)

@@ -147,9 +147,9 @@ def _refuse(channel: GuardedChannel, message: str, now: float) -> None:
 class SlowClientGuard:
     """Installs the deadlines on a waitress server (before its loop starts)."""
 
-    def __init__(self, limits: Deadlines) -> None:
+    def __init__(self, limits: Deadlines, on_refuse: Callable[[], None] = lambda: None) -> None:
         self.limits = limits
-        self.refused = 0
+        self.on_refuse = on_refuse
 
     def install(self, server: Any) -> None:
         server.channel_class = GuardedChannel
@@ -170,7 +170,7 @@ class SlowClientGuard:
             if why is None:
                 continue
             if why:
-                self.refused += 1
+                self.on_refuse()
                 log.info("closing a slow HTTP client %s: %s", channel.addr, why)
                 _refuse(channel, why, now)
             else:

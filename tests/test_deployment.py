@@ -21,13 +21,16 @@ def compose() -> dict:
 
 def test_services_run_real_commands_with_known_settings() -> None:
     services = compose()["services"]
-    assert set(services) == {"compute", "frontend", "worker"}
+    assert set(services) == {"compute", "frontend", "worker", "prometheus"}
     parser = build_parser()
     configs = {"compute": ComputeConfig, "frontend": FrontendConfig, "worker": WorkerConfig}
     for name, svc in services.items():
+        if name == "prometheus":
+            continue
         args = parser.parse_args(svc["command"])
         assert args.command == name
         known = {settings.env_name(f) for f in configs[name].__dataclass_fields__}
+        known.add("FACEREC_LOG_FORMAT")  # read by every command
         assert set(svc["environment"]) <= known, name
         assert svc["build"] == "."
 
@@ -64,12 +67,12 @@ def test_volumes_hold_the_data_and_the_weights() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert mounts == {"data": "/data", "weights": "/cache", "./certs": "/certs"}
     assert "FACEREC_DATA_DIR=/data" in dockerfile and "FACEREC_CACHE_DIR=/cache" in dockerfile
-    assert set(doc["volumes"]) == {"data", "weights"}
+    assert set(doc["volumes"]) == {"data", "weights", "prometheus"}
 
 
 def test_every_grpc_link_uses_mutual_tls_and_workers_a_key() -> None:
     services = compose()["services"]
-    env = {name: svc["environment"] for name, svc in services.items()}
+    env = {name: svc.get("environment", {}) for name, svc in services.items()}
     assert {"FACEREC_TLS_CERT", "FACEREC_TLS_KEY", "FACEREC_TLS_CLIENT_CA"} <= set(env["compute"])
     for client in ("frontend", "worker"):
         assert {"FACEREC_TLS_CA", "FACEREC_TLS_CERT", "FACEREC_TLS_KEY"} <= set(env[client])

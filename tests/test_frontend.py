@@ -189,7 +189,7 @@ def test_health_ready_metrics(served: ServeProcess) -> None:
     assert model["reembeddings"] == []
     text = http.get(f"{served.url}/metrics", timeout=TIMEOUT).text
     assert "# TYPE facerec_http_requests_total counter" in text
-    assert 'endpoint="/healthz",status="200"' in text
+    assert 'facerec_http_requests_total{endpoint="/healthz",method="GET",status="200"}' in text
 
 
 def test_upload_page_is_served_without_a_cdn(served: ServeProcess) -> None:
@@ -286,7 +286,7 @@ def test_twenty_streams_keep_alive_and_do_not_starve_requests(tmp_path: Path) ->
 def _gauge(url: str) -> int:
     text = http.get(f"{url}/metrics", timeout=TIMEOUT).text
     line = next(x for x in text.splitlines() if x.startswith("facerec_event_streams "))
-    return int(line.split()[1])
+    return int(float(line.split()[1]))
 
 
 def test_serve_restarts_a_compute_server_that_dies(tmp_path: Path, faces: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # Where each facerec package lives in the tree (pyproject's package-dir).
 FOLDERS = {"facerec.compute": "compute", "facerec.index": "index", "facerec.frontend": "frontend"}
-SHARED = ("domain", "config", "errors", "tasks", "settings")
+SHARED = ("domain", "config", "errors", "tasks", "settings", "metrics")
 GRPC = ("grpc", "grpc_health", "grpc_reflection", "google.protobuf", "facerec.v1")
 
 

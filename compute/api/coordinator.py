@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from facerec.compute import metrics
 from facerec.compute.api import convert
 from facerec.compute.config import ComputeConfig
 from facerec.compute.dispatch.dispatcher import Dispatcher
@@ -118,6 +119,7 @@ class Coordinator:
         )
         if orphans:
             log.warning("requeued %d jobs interrupted by the previous run", len(orphans))
+            metrics.INTERRUPTIONS.inc(len(orphans))
         for job in orphans:
             self.pipeline.release_photo(job)
         if not self.cfg.retain_photos:

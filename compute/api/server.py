@@ -15,15 +15,17 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from facerec.compute import metrics
 from facerec.compute.api.auth import AuthInterceptor, StreamRegistry
 from facerec.compute.api.coordinator import Coordinator
 from facerec.compute.api.gallery_servicer import GalleryServicer
 from facerec.compute.api.key_servicer import KeyServicer
 from facerec.compute.api.keyring import KeyRing
 from facerec.compute.api.recognition_servicer import RecognitionServicer
+from facerec.compute.api.telemetry import MetricsEndpoint, MetricsInterceptor
 from facerec.compute.api.worker_servicer import WorkerServicer
 from facerec.compute.config import ComputeConfig, is_loopback
-from facerec.compute.domain import Role
+from facerec.compute.domain import JobState, Role
 from facerec.compute.worker.process_pool import WorkerProcesses
 from facerec.v1 import (
     gallery_service_pb2,
@@ -51,6 +53,12 @@ LOCAL_SOCKET = "compute.sock"
 
 def check_exposure(cfg: ComputeConfig) -> None:
     """ValueError when the server would listen beyond this machine unprotected."""
+    exposed = not (is_loopback(cfg.metrics_host) or cfg.require_keys or cfg.insecure)
+    if cfg.metrics_port and exposed:
+        raise ValueError(
+            f"refusing to serve metrics on {cfg.metrics_host} without keys: anyone on the"
+            " network could read them. Keep keys on, use 127.0.0.1, or pass --insecure"
+        )
     if is_loopback(cfg.grpc_host) or cfg.insecure:
         return
     missing = [
@@ -83,6 +91,33 @@ def _credentials(cfg: ComputeConfig) -> grpc.ServerCredentials | None:
     )
 
 
+def _metrics_endpoint(
+    cfg: ComputeConfig, coordinator: Coordinator, keyring: KeyRing
+) -> MetricsEndpoint | None:
+    """Registers the scrape-time gauges and, with --metrics-port, serves the metrics."""
+    jobs, dispatcher = coordinator.jobs, coordinator.dispatcher
+    metrics.install_state(
+        metrics.StateCollector(
+            lambda: {s.name.lower(): jobs.count(s) for s in JobState},
+            lambda: len(dispatcher.stats().sessions),
+        )
+    )
+    if not cfg.metrics_port:
+        return None
+    try:
+        endpoint = MetricsEndpoint(
+            cfg.metrics_host, cfg.metrics_port, keyring if cfg.require_keys else None
+        )
+    except OSError as exc:
+        raise OSError(
+            f"cannot serve metrics on {cfg.metrics_host}:{cfg.metrics_port}: {exc.strerror}"
+            " (choose another with --metrics-port)"
+        ) from None
+    endpoint.start()
+    log.info("metrics at http://%s:%d/metrics", cfg.metrics_host, endpoint.port)
+    return endpoint
+
+
 async def serve(
     cfg: ComputeConfig,
     on_ready: Callable[[int, str], None] | None = None,
@@ -106,7 +141,7 @@ async def serve(
     if cfg.require_keys:
         await asyncio.to_thread(keyring.bootstrap, cfg.data_dir)
     server = grpc.aio.server(
-        interceptors=[AuthInterceptor(keyring, streams, cfg.require_keys)],
+        interceptors=[MetricsInterceptor(), AuthInterceptor(keyring, streams, cfg.require_keys)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -151,6 +186,7 @@ async def serve(
     local_target = f"unix:{local_socket}"
     server.add_insecure_port(local_target)
     await asyncio.to_thread(coordinator.start)
+    endpoint = _metrics_endpoint(cfg, coordinator, keyring)
     await server.start()
     coordinator.start_maintenance()
     sweeper = asyncio.create_task(streams.sweep(keyring))
@@ -201,6 +237,8 @@ async def serve(
         if processes is not None:
             await asyncio.to_thread(processes.stop, cfg.shutdown_grace_seconds)
         sweeper.cancel()
+        if endpoint is not None:
+            endpoint.stop()
         await server.stop(1.0)
         if own_dir is not None:
             shutil.rmtree(own_dir, ignore_errors=True)

@@ -22,6 +22,7 @@ from typing import NoReturn
 from facerec.compute.config import ComputeConfig
 from facerec.compute.settings import env_name
 from facerec.compute.worker.process_pool import die_with_parent
+from facerec.frontend.metrics import MULTIPROC_ENV
 
 READY_TIMEOUT_SECONDS = 300.0
 # Waits before starting a compute server that exited again; back to the first once one
@@ -87,7 +88,11 @@ class ComputeChild:
                     "--local-socket",
                     str(self.local_socket),
                 ],
-                env={**os.environ, **config_env(cfg)},
+                # The front end's shared metrics directory is not the compute server's.
+                env={
+                    **{k: v for k, v in os.environ.items() if k != MULTIPROC_ENV},
+                    **config_env(cfg),
+                },
                 preexec_fn=die_with_parent,
             )
             deadline = time.monotonic() + READY_TIMEOUT_SECONDS

@@ -6,14 +6,15 @@ import argparse
 import asyncio
 import dataclasses
 import logging
+import os
 import signal
-import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 from facerec.compute import settings
 from facerec.compute.cli import client_commands as client_cli
+from facerec.compute.cli import log_format
 from facerec.compute.config import ComputeConfig, WorkerConfig
 from facerec.compute.errors import WeightsError
 from facerec.frontend.config import FrontendConfig
@@ -37,20 +38,18 @@ SERVE_FRONTEND_FLAGS = tuple(
 )
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("faiss").setLevel(logging.WARNING)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="facerec", description="Face recognition as an asynchronous gRPC service."
     )
     parser.add_argument("--log-level", default="info", help="debug, info, warning or error")
+    parser.add_argument(
+        "--log-format",
+        choices=log_format.LOG_FORMATS,
+        default=os.environ.get("FACEREC_LOG_FORMAT", "text"),
+        help="text lines, or JSON lines with the job id (for log collectors);"
+        " env FACEREC_LOG_FORMAT",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     compute = sub.add_parser("compute", help="run the gRPC compute server with its workers")
@@ -260,7 +259,9 @@ def run_worker(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_logging(args.log_level)
+    # Processes this one starts (compute, workers, front-end siblings) log the same way.
+    os.environ["FACEREC_LOG_FORMAT"] = args.log_format
+    log_format.setup(args.log_level, args.log_format)
     try:
         return args.func(args)
     except KeyboardInterrupt:

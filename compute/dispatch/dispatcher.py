@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from facerec.compute import metrics
 from facerec.compute.config import ComputeConfig
 from facerec.compute.dispatch.active_job import ActiveJob
 from facerec.compute.dispatch.embed_batcher import EmbedBatcher
@@ -118,6 +119,7 @@ class Dispatcher(SessionRegistry):
         session.add_seconds(output.seconds)
         if isinstance(output, EmbedOutput):
             session.crops_embedded += len(lease.items)
+            metrics.EMBED_BATCH.observe(len(lease.items))
         try:
             if lease.task.kind is TaskKind.DETECT:
                 if not isinstance(output, DetectOutput):
@@ -223,6 +225,7 @@ class Dispatcher(SessionRegistry):
 
     def _fail_lease(self, lease: Lease, error: TaskError) -> None:
         """Ends the attempt of every job still waiting on the lease."""
+        metrics.TASK_FAILURES.labels(error.code).inc()
         failed: list[Job] = []
         with self._cond:
             for job_id, attempt in lease.jobs.items():
@@ -306,6 +309,7 @@ class Dispatcher(SessionRegistry):
         job = self.jobs.claim(self.owner, self.lease_seconds)
         if job is None:
             return False
+        metrics.ATTEMPTS.labels(job.kind.name.lower()).inc()
         if job.kind is JobKind.REEMBED:
             return self._start_reembedding(job)
         with self._cond:

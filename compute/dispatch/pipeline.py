@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from facerec.compute import metrics
 from facerec.compute.dispatch.events import JobEvents
 from facerec.compute.dispatch.matcher import Matcher
 from facerec.compute.domain import Alert, Face, Job, JobError, JobEventType, JobKind
@@ -87,12 +89,14 @@ class Pipeline:
         face_ids: tuple[int, ...] = (),
     ) -> None:
         """Matches (enrols, re-embeds) the embedded faces and ends the job SUCCEEDED."""
+        started = time.perf_counter()
         if job.kind is JobKind.REEMBED:
             done = self._reembed(job, face_ids, vectors)
         elif job.kind is JobKind.ENROLL:
             done = self._enroll(job, faces[0], vectors[0], found)
         else:
             done = self._recognize(job, faces, vectors)
+        metrics.STAGE_SECONDS.labels("match").observe(time.perf_counter() - started)
         if done is not None:
             log.info("job %s %s with %d faces", job.id, done.state.name, len(done.faces))
             self.settled(done)
@@ -120,6 +124,11 @@ class Pipeline:
     def settled(self, job: Job) -> None:
         """Frees a finished job's photo, then tells watchers: whoever sees a job end can
         count on its photo being gone."""
+        if job.state.terminal:
+            kind = job.kind.name.lower()
+            reason = job.error.code if job.error else ""
+            metrics.JOBS_FINISHED.labels(kind, job.state.name.lower(), reason).inc()
+            metrics.JOB_SECONDS.labels(kind).observe(max(0.0, job.updated_at - job.created_at))
         self.release_photo(job)
         self.events.publish(job)
 

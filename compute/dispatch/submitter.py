@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from facerec.compute import domain as d
+from facerec.compute import metrics
 from facerec.compute.config import ComputeConfig
 from facerec.compute.dispatch.events import JobEvents
 from facerec.compute.dispatch.matcher import Matcher
@@ -133,6 +134,7 @@ class Submitter:
                     self.spool.delete(image.sha256)
                 raise
         if created:
+            metrics.JOBS_SUBMITTED.labels(kind.name.lower()).inc()
             log.info("job %s queued (%s, %dx%d)", job.id, image.format, image.width, image.height)
             self.events.publish(job)
             self.on_queued()

@@ -11,6 +11,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from facerec.compute import metrics
 from facerec.compute.dispatch.egress import EgressPolicy, EgressRefused, post
 from facerec.compute.domain import Alert, Delivery, DeliveryAttempt, DeliveryState
 from facerec.compute.store.interfaces import AlertStore
@@ -135,6 +136,7 @@ class WebhookDispatcher:
         elif status >= 400:
             error = f"HTTP {status}"
         ok = 200 <= status < 300
+        metrics.WEBHOOK_SECONDS.observe(time.monotonic() - started)
         attempt = DeliveryAttempt(
             time.time(),
             status,
@@ -144,8 +146,10 @@ class WebhookDispatcher:
         count = len(delivery.attempts) + 1
         if ok:
             state, next_at = DeliveryState.DELIVERED, None
+            metrics.WEBHOOK_DELIVERIES.labels("delivered").inc()
         elif count >= self.max_attempts:
             state, next_at = DeliveryState.FAILED, None
+            metrics.WEBHOOK_DELIVERIES.labels("failed").inc()
             log.warning(
                 "webhook %s gave up on alert %d after %d attempts: %s",
                 delivery.url,
@@ -154,6 +158,7 @@ class WebhookDispatcher:
                 attempt.error,
             )
         else:
+            metrics.WEBHOOK_DELIVERIES.labels("retrying").inc()
             state, next_at = (
                 DeliveryState.PENDING,
                 time.time() + backoff(count, self.backoff_seconds),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from facerec.compute import metrics
 from facerec.compute.dispatch.embed_batcher import MAX_BATCH, EmbedItem
 from facerec.compute.errors import FailedPrecondition, InvalidArgument
 from facerec.compute.tasks import (
@@ -51,6 +52,7 @@ class Session:
         for stage, value in seconds.items():
             if stage in STAGES and 0.0 <= value < 1e6:
                 self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + value
+                metrics.STAGE_SECONDS.labels(stage).observe(value)
 
     @property
     def free(self) -> int:
