@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PROTOS := $(wildcard protos/facerec/v1/*.proto)
 
-.PHONY: setup test lint proto proto-check screenshots
+.PHONY: setup test lint proto proto-check screenshots fuzz
 
 setup:
 	@# Debian's chromium for the browser tests (Playwright drives it; it downloads no browser).
@@ -43,6 +43,11 @@ test: lint proto-check
 	cd clients/node && npm test --silent
 	cd workers/node && npm test --silent
 	$(BIN)/python -m pytest -q
+
+## A long fuzzing run (the test suite runs the same targets briefly): FUZZ_EXAMPLES per target.
+FUZZ_EXAMPLES ?= 20000
+fuzz:
+	FACEREC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
 
 ## Screenshots of every view at 1280x800 and 375x800 into build/screenshots (and the
 ## README's three into docs/).

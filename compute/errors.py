@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
+_LONG_WORD = re.compile(r"\S{81,}")
+
+
+def cut_long_words(message: str) -> str:
+    """The message with every run of more than 80 non-space characters (an echoed id, name
+    or value) cut to its first 60 and its length: a client that sent 100 000 characters
+    does not get them back, and the status still fits gRPC's metadata limits."""
+    return _LONG_WORD.sub(lambda m: f"{m.group()[:60]}…({len(m.group())} characters)", message)
+
 
 class FacerecError(Exception):
     """Base of errors a client caused or must react to.
@@ -13,6 +24,7 @@ class FacerecError(Exception):
     reason = "ERROR"
 
     def __init__(self, message: str, reason: str | None = None) -> None:
+        message = cut_long_words(message)
         super().__init__(message)
         self.message = message
         if reason:

@@ -38,10 +38,19 @@ def state_name(state: int) -> str:
     return _STATE_NAMES.get(state, "unspecified")
 
 
+def _enum_name(enum: Any, value: int, prefix: str) -> str:
+    """'recognize' for JOB_KIND_RECOGNIZE; a number this front end does not know (from a
+    newer compute server) reads as "unknown_<n>" instead of failing the answer."""
+    try:
+        return enum.Name(value).removeprefix(prefix).lower()
+    except ValueError:
+        return f"unknown_{value}"
+
+
 def job_json(job: job_pb2.Job) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": job.id,
-        "kind": job_pb2.JobKind.Name(job.kind).removeprefix("JOB_KIND_").lower(),
+        "kind": _enum_name(job_pb2.JobKind, job.kind, "JOB_KIND_"),
         "state": state_name(job.state),
         "created_at": _time(job.create_time),
         "updated_at": _time(job.update_time),
@@ -118,9 +127,7 @@ def model_json(resp: gallery_service_pb2.GetModelResponse) -> dict[str, Any]:
                 "from_models": list(r.from_models),
                 "faces_total": r.faces_total,
                 "faces_done": r.faces_done,
-                "state": gallery_pb2.ReembeddingState.Name(r.state)
-                .removeprefix("REEMBEDDING_STATE_")
-                .lower(),
+                "state": _enum_name(gallery_pb2.ReembeddingState, r.state, "REEMBEDDING_STATE_"),
             }
             for r in resp.reembeddings
         ],

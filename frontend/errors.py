@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import grpc
@@ -30,6 +31,9 @@ _CODE_STATUS = {
 }
 
 
+# An echoed id or value longer than this is cut in messages.
+_LONG_WORD = re.compile(r"\S{81,}")
+
 # The contract's integer fields are 32-bit: a larger number cannot even be sent.
 INT32 = (-(2**31), 2**31 - 1)
 
@@ -41,7 +45,9 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.code = code
-        self.message = message
+        self.message = _LONG_WORD.sub(
+            lambda m: f"{m.group()[:60]}…({len(m.group())} characters)", message
+        )
         self.retry_after = retry_after
 
 
@@ -67,8 +73,12 @@ def from_rpc(exc: grpc.RpcError, retry_after: int) -> ApiError:
             f"the compute server is unreachable or too slow right now ({details}); try again",
             retry_after,
         )
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED and not reason:
+        # Not compute shedding load (that names its reason): a gRPC size limit, which no
+        # retry of the same request gets past.
+        return ApiError(413, "REQUEST_TOO_LARGE", f"the request is too large to forward: {details}")
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return ApiError(503, reason or "OVERLOADED", details, retry_after)
+        return ApiError(503, reason, details, retry_after)
     status = _REASON_STATUS.get(reason) or _CODE_STATUS.get(code, 502)
     if status == 502:
         return ApiError(502, "COMPUTE_ERROR", f"the compute server failed: {details}")

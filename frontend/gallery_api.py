@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -16,11 +17,46 @@ bp = Blueprint("gallery", __name__, url_prefix="/api/v1/collections")
 faces_bp = Blueprint("faces", __name__, url_prefix="/api/v1/faces")
 
 
+# Collection, identity and webhook bodies are a few hundred bytes.
+MAX_JSON_BYTES = 1024 * 1024
+
+
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise ApiError(413, "BODY_TOO_LARGE", "the JSON body is larger than its 1 MiB limit")
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise ApiError(400, "BAD_JSON", "the JSON body is nested too deeply") from None
     if not isinstance(body, dict):
         raise ApiError(400, "BAD_JSON", 'the body must be a JSON object, e.g. {"name": "staff"}')
+    _check_text(body)
     return body
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_text(value: Any, depth: int = 0) -> None:
+    """400 for a string no UTF-8 can carry (a lone surrogate such as "\\ud800"): the
+    contract's strings are UTF-8, and JSON's escapes can name what UTF-8 cannot encode."""
+    if depth > 32:
+        raise ApiError(400, "BAD_JSON", "the JSON body is nested too deeply")
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            raise ApiError(
+                400,
+                "BAD_TEXT",
+                "a string in the JSON body (a name?) is not valid Unicode text"
+                " (a lone surrogate escape such as \\ud800)",
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, depth + 1)
+            _check_text(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item, depth + 1)
 
 
 def _text(body: dict[str, Any], name: str, required: bool = True) -> str:

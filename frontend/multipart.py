@@ -64,13 +64,27 @@ class _Decoder(MultipartDecoder):
         super().__init__(boundary, max_form_memory_size=None)
         self._marker = b"--" + boundary
 
+    _line_break_due = False
+
     def _parse_data(self, data: bytes | bytearray, *, start: bool) -> tuple[bytes, int, bool]:
+        if start or self._line_break_due:
+            # The line break that opens a part's data may arrive cut after its "\r" (a
+            # client sending a byte at a time); werkzeug would keep the "\n" as data.
+            if len(data) < 2 and data in (b"", b"\r"):
+                self._line_break_due = True
+                return b"", 0, True
+            self._line_break_due = False
+            start = True
         data_start = LINE_BREAK_RE.match(data).end() if start else 0  # type: ignore[union-attr]
         at = data.find(self._marker)
         match = None if at == -1 else self.boundary_re.search(data, max(0, at - 2))
         if match is not None:
             self.state = State.EPILOGUE if match.group(1).startswith(b"--") else State.PART
             data_end, del_index = match.start(), match.end()
+        elif at != -1:
+            # "--boundary" has come but not what follows it: hold back from the line break
+            # that may open the delimiter.
+            data_end = del_index = max(data_start, at - 2)
         else:
             data_end = del_index = self._held_back_from(data, data_start)
         with memoryview(data) as view, view[data_start:data_end] as piece:
@@ -85,12 +99,27 @@ class _Decoder(MultipartDecoder):
         return min(found, default=len(data))
 
 
+def _text(name: str, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        shown = name if len(name) <= 40 else name[:40] + "…"
+        raise ApiError(400, "BAD_TEXT", f"the form field {shown!r} is not UTF-8 text") from None
+
+
 def boundary_of(mimetype: str, params: dict[str, str]) -> bytes:
-    if mimetype != "multipart/form-data" or not params.get("boundary"):
+    if mimetype != "multipart/form-data":
         raise ApiError(
             415, "NOT_MULTIPART", "send the photo as multipart/form-data in a field named 'image'"
         )
-    return params["boundary"].encode()
+    boundary = params.get("boundary", "")
+    if not 1 <= len(boundary) <= 70:
+        raise ApiError(
+            400,
+            "BAD_MULTIPART",
+            "the multipart/form-data Content-Type needs a boundary parameter of 1-70 characters",
+        )
+    return boundary.encode()
 
 
 def parts(stream: BinaryIO, boundary: bytes, max_file_bytes: int) -> Iterator[Part]:
@@ -148,4 +177,4 @@ def parts(stream: BinaryIO, boundary: bytes, max_file_bytes: int) -> Iterator[Pa
                             400, "FIELD_TOO_LARGE", f"field {current.name!r} is too long"
                         )
                     if not event.more_data:
-                        yield FormField(current.name, field_buf.decode("utf-8", "replace"))
+                        yield FormField(current.name, _text(current.name, field_buf))

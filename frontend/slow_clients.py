@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,37 @@ class Deadlines:
     idle_timeout: float = 30.0
 
 
+_WAITRESS_ERRORS = {
+    400: ("BAD_REQUEST", "the request is not valid HTTP/1.1"),
+    413: ("BODY_TOO_LARGE", "the request body is larger than this server accepts"),
+    431: ("HEADERS_TOO_LARGE", "the request headers are larger than this server accepts"),
+    501: ("NOT_IMPLEMENTED", "this transfer encoding is not supported"),
+}
+
+
+class JsonErrorTask(ErrorTask):
+    """waitress's own refusals (a malformed request, a body or headers past its limits) in
+    the JSON error shape of every other answer, instead of waitress's plain text."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        code, message = _WAITRESS_ERRORS.get(error.code, ("BAD_REQUEST", "bad request"))
+        detail = str(error.body).strip()
+        if detail:
+            message = f"{message} ({detail[:200]})"
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
 class GuardedChannel(HTTPChannel):
-    """waitress's channel, noting when the request being read began and how much of it came."""
+    """waitress's channel, noting when the request being read began and how much of it came;
+    its own errors answered as JSON."""
+
+    error_task_class = JsonErrorTask
 
     request_started: float | None = None
     request_bytes = 0

@@ -64,8 +64,11 @@ def job_spec(fields: Mapping[str, str]) -> UploadSpec:
         min_detection_score=_number(fields, "min_detection_score", float),
         min_face_size=_number(fields, "min_face_size", int),
     )
-    if spec.top_k < 0 or spec.priority < 0:
-        raise ApiError(400, "BAD_FIELD", "top_k and priority must not be negative")
+    for name in ("top_k", "priority", "min_face_size"):
+        if (getattr(spec, name) or 0) < 0:
+            raise ApiError(400, "BAD_FIELD", f"{name} must not be negative")
+    if fields.get("top_k", "").strip() and spec.top_k == 0:
+        raise ApiError(400, "BAD_FIELD", "top_k must be at least 1 (leave it out for the default)")
     return spec
 
 

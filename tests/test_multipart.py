@@ -82,12 +82,13 @@ TRICKY = [
 @pytest.mark.parametrize("step", [1, 3, 7, 64, 1 << 20])
 @pytest.mark.parametrize("content", TRICKY, ids=range(len(TRICKY)))
 def test_parts_match_werkzeug(content: bytes, step: int) -> None:
-    """The faster delimiter search changes no result, wherever the reads split the body."""
+    """Wherever the reads split the body, it reads as werkzeug reads it whole (werkzeug's own
+    decoder, fed a byte at a time, keeps a "\r" of a delimiter cut after "--boundary-" as
+    data; the reader here does not)."""
     data = body(("collection", b"people", False), ("image", content, True), ("x", b"y", False))
     whole = [("field", "collection", b"people"), ("file", "image", content), ("field", "x", b"y")]
     assert reference(data, len(data)) == whole
-    assert ours(data, step) == reference(data, step)
-    assert ours(data, step)[:2] == whole[:2]
+    assert ours(data, step) == whole
 
 
 @pytest.mark.parametrize(

@@ -219,9 +219,20 @@ class GalleryServicer(gallery_service_pb2_grpc.GalleryServiceServicer):
             raise InvalidArgument(f"min_similarity must be between -1 and 1 (got {min_sim:g})")
         if not request.model_id:
             raise InvalidArgument("model_id is required, e.g. facenet-vggface2")
+        known = catalog.MODELS.get(request.model_id)
+        if known is None:
+            raise FailedPrecondition(
+                f"no model {request.model_id!r} is known here (models: "
+                f"{', '.join(sorted(catalog.MODELS))}): its embeddings match nothing",
+                reason="MODEL_MISMATCH",
+            )
         vector = np.asarray(request.embedding, dtype=np.float32)
         if vector.size == 0 or not np.all(np.isfinite(vector)):
             raise InvalidArgument("embedding must be a non-empty list of finite numbers")
+        if vector.size != known.dim:
+            raise InvalidArgument(
+                f"the embedding has {vector.size} numbers; {known.id} embeddings have {known.dim}"
+            )
         norm = float(np.linalg.norm(vector))
         if not math.isclose(norm, 1.0, abs_tol=1e-2):
             raise InvalidArgument(f"embedding must be L2-normalised (its norm is {norm:.3f})")

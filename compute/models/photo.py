@@ -73,6 +73,25 @@ def _check_cost(width: int, height: int, limits: PhotoLimits) -> None:
     )
 
 
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
+
+def _sniff(path: Path) -> str:
+    """The accepted format whose signature the file starts with, or ""."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    return next((name for magic, name in _SIGNATURES if head.startswith(magic)), "")
+
+
 def check(path: Path, size_bytes: int, limits: PhotoLimits) -> PhotoHeader:
     """Validates a spooled photo fully (header, pixel count, detection cost, complete decode).
 
@@ -87,11 +106,18 @@ def check(path: Path, size_bytes: int, limits: PhotoLimits) -> PhotoHeader:
             warnings.simplefilter("ignore")
             img = Image.open(path)
     except UnidentifiedImageError:
+        looks_like = _sniff(path)
+        if looks_like:
+            raise InvalidArgument(
+                f"the photo starts like a {looks_like} file but its header is damaged;"
+                " send the original file again",
+                reason="PHOTO_CORRUPT",
+            ) from None
         raise InvalidArgument(
             "the upload is not a photo in a known format; send JPEG, PNG, WEBP, BMP, TIFF or GIF",
             reason="UNSUPPORTED_FORMAT",
         ) from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except Exception as exc:
         raise _corrupt(exc) from None
     with img:
         fmt = img.format or "unknown"
@@ -127,7 +153,9 @@ def check(path: Path, size_bytes: int, limits: PhotoLimits) -> PhotoHeader:
                 _check_png_chunks(path)
             else:
                 img.load()
-        except (OSError, SyntaxError, ValueError) as exc:
+        except InvalidArgument:
+            raise
+        except Exception as exc:
             raise _corrupt(exc) from None
     if orientation in _ROTATED:
         width, height = height, width

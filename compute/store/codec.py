@@ -75,6 +75,6 @@ def decode_page_token(token: str, arity: int) -> list[Any]:
 def page_size(requested: int, default: int, maximum: int) -> int:
     """A request's page size: 0 means `default`; more than `maximum` is refused."""
     size = requested or default
-    if size > maximum:
-        raise InvalidArgument(f"page_size must be at most {maximum} (got {size})")
+    if not 1 <= size <= maximum:
+        raise InvalidArgument(f"page_size must be between 1 and {maximum} (got {size})")
     return size
