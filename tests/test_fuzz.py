@@ -29,6 +29,7 @@ from facerec.frontend.errors import ApiError
 from facerec.frontend.gallery_api import _check_text, _flag, _text, _threshold
 from facerec.frontend.multipart import FileChunk, FileStart, FormField, parts
 from facerec.v1 import alert_pb2, gallery_pb2, job_pb2
+from tests.test_multipart import BOUNDARY, ShortReads, body
 
 EXAMPLES = int(os.environ.get("FACEREC_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(
@@ -115,31 +116,8 @@ def test_photo_check_on_any_bytes(tmp_path: Path, data: bytes) -> None:
     _checked(tmp_path, data)
 
 
-BOUNDARY = b"fuzzb0undary"
 names = st.text(st.characters(codec="ascii", exclude_characters='"\r\n\\'), min_size=1, max_size=12)
 values = st.binary(max_size=300).filter(lambda v: BOUNDARY not in v)
-
-
-class Trickle(io.BytesIO):
-    def __init__(self, data: bytes, step: int) -> None:
-        super().__init__(data)
-        self.step = step
-
-    def read(self, size: int | None = -1) -> bytes:
-        return super().read(self.step)
-
-
-def _body(items: list[tuple[str, bytes, bool]]) -> bytes:
-    out = b""
-    for name, value, is_file in items:
-        filename = b'; filename="p.jpg"' if is_file else b""
-        out += b'--%s\r\nContent-Disposition: form-data; name="%s"%s\r\n\r\n%s\r\n' % (
-            BOUNDARY,
-            name.encode(),
-            filename,
-            value,
-        )
-    return out + b"--" + BOUNDARY + b"--\r\n"
 
 
 @FUZZ
@@ -148,7 +126,7 @@ def test_multipart_round_trip(items: list[tuple[str, bytes, bool]], step: int) -
     """Any well-formed body reads back as sent, however the reads split it."""
     got: list[tuple[str, bytes, bool]] = []
     try:
-        for part in parts(Trickle(_body(items), step), BOUNDARY, 10_000):
+        for part in parts(ShortReads(body(*items), step), BOUNDARY, 10_000):
             if isinstance(part, FormField):
                 got.append((part.name, part.value.encode(), False))
             elif isinstance(part, FileStart):
@@ -178,7 +156,7 @@ def _utf8(value: bytes) -> bool:
 @example(data=b"--" + BOUNDARY + b"--", step=1)
 def test_multipart_garbage_is_400_or_413(data: bytes, step: int) -> None:
     try:
-        for _ in parts(Trickle(data, step), BOUNDARY, 500):
+        for _ in parts(ShortReads(data, step), BOUNDARY, 500):
             pass
     except ApiError as exc:
         assert exc.status in (400, 413), (exc.status, exc.message)
@@ -187,7 +165,7 @@ def test_multipart_garbage_is_400_or_413(data: bytes, step: int) -> None:
 
 @FUZZ
 @given(
-    data=st.binary(max_size=1500).map(lambda b: _body([("image", b, True)]) + b),
+    data=st.binary(max_size=1500).map(lambda b: body(("image", b, True)) + b),
     step=st.integers(1, 100),
 )
 def test_multipart_with_trailing_garbage_is_clean(data: bytes, step: int) -> None:
