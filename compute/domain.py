@@ -104,6 +104,36 @@ class Face:
     matches: tuple[Match, ...] = ()
 
 
+class Fault(enum.IntEnum):
+    """Whose fault a failure was; numbers equal those of `facerec.v1.JobFault`."""
+
+    UNKNOWN = 0
+    PHOTO = 1  # the photo or the request: sending it again changes nothing
+    WORKER = 2  # a worker crashed, hung or answered wrongly: the photo is not to blame
+    SERVER = 3  # the compute server itself: the photo is not to blame
+    CALLER = 4  # someone cancelled the job or deleted what it needed
+
+
+FAULTS = {
+    "NO_FACE": Fault.PHOTO,
+    "PHOTO_UNREADABLE": Fault.PHOTO,
+    "WORKER_ERROR": Fault.WORKER,
+    "WORKER_LOST": Fault.WORKER,
+    "LEASE_EXPIRED": Fault.WORKER,
+    "BAD_RESULT": Fault.WORKER,
+    "NOT_CAPABLE": Fault.WORKER,
+    "MODEL_MISMATCH": Fault.WORKER,  # a worker serving another model than it said
+    "BAD_CROPS": Fault.SERVER,  # crops the coordinator cut wrong
+    "COORDINATOR_ERROR": Fault.SERVER,
+    "SPOOL_ERROR": Fault.SERVER,
+    "PHOTO_MISSING": Fault.SERVER,
+    "INTERRUPTED_TOO_OFTEN": Fault.SERVER,
+    "CANCELLED": Fault.CALLER,
+    "IDENTITY_DELETED": Fault.CALLER,
+}
+_BLAME = {Fault.WORKER: "a worker", Fault.SERVER: "the compute server"}
+
+
 @dataclass(frozen=True)
 class JobError:
     """Why a job failed: a stable code and a message for people."""
@@ -111,11 +141,22 @@ class JobError:
     code: str
     message: str
 
+    @property
+    def fault(self) -> Fault:
+        if self.code == "ATTEMPTS_EXHAUSTED":
+            # "… last: WORKER_LOST: …", as exhausted() writes it.
+            last = self.message.partition("; last: ")[2].partition(":")[0]
+            return FAULTS.get(last, Fault.WORKER)
+        return FAULTS.get(self.code, Fault.UNKNOWN)
+
     def exhausted(self, attempts: int) -> JobError:
-        """The error of a job that gave up after `attempts`, naming this last reason."""
+        """The error of a job that gave up after `attempts`, naming this last reason and
+        who was to blame (retries happen only for failures that are not the photo's)."""
+        who = _BLAME.get(self.fault, "something other than the photo")
         return JobError(
             "ATTEMPTS_EXHAUSTED",
-            f"gave up after {attempts} attempts; last: {self.code}: {self.message}",
+            f"gave up after {attempts} attempts, each cut short by {who}, not by the photo"
+            f"; last: {self.code}: {self.message}",
         )
 
 

@@ -85,7 +85,11 @@ def job_json(job: job_pb2.Job) -> dict[str, Any]:
         "error": None,
     }
     if job.HasField("error"):
-        out["error"] = {"code": job.error.code, "message": job.error.message}
+        out["error"] = {
+            "code": job.error.code,
+            "message": job.error.message,
+            "fault": _enum_name(job_pb2.JobFault, job.error.fault, "JOB_FAULT_"),
+        }
     if job.HasField("enrollment"):
         out["enrollment"] = {
             "identity_id": job.enrollment.identity_id,

@@ -223,6 +223,9 @@ def test_poison_photo_fails_after_the_attempt_limit(
             assert failed.attempt == 3
             assert failed.error.code == "ATTEMPTS_EXHAUSTED"
             assert "WORKER_LOST" in failed.error.message
+            # Whose fault: the worker's, and the message says the photo is not to blame.
+            assert failed.error.fault == job_pb2.JOB_FAULT_WORKER
+            assert "cut short by a worker, not by the photo" in failed.error.message
             finished = api.wait(good.id)
             assert finished.state == SUCCEEDED and len(finished.faces) == 1
             assert poison_worker.starts >= 4

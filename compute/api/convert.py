@@ -82,7 +82,11 @@ def job_to_pb(job: d.Job, untrained_models: frozenset[str], default_model: str) 
         attempt=job.attempt,
     )
     if job.error is not None:
-        pb.error.CopyFrom(job_pb2.JobError(code=job.error.code, message=job.error.message))
+        pb.error.CopyFrom(
+            job_pb2.JobError(
+                code=job.error.code, message=job.error.message, fault=int(job.error.fault)
+            )
+        )
     if job.enrollment is not None:
         pb.enrollment.CopyFrom(
             job_pb2.Enrollment(

@@ -26,6 +26,14 @@ class JobKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_KIND_ENROLL: _ClassVar[JobKind]
     JOB_KIND_REEMBED: _ClassVar[JobKind]
 
+class JobFault(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    JOB_FAULT_UNSPECIFIED: _ClassVar[JobFault]
+    JOB_FAULT_PHOTO: _ClassVar[JobFault]
+    JOB_FAULT_WORKER: _ClassVar[JobFault]
+    JOB_FAULT_SERVER: _ClassVar[JobFault]
+    JOB_FAULT_CALLER: _ClassVar[JobFault]
+
 class JobEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     JOB_EVENT_TYPE_UNSPECIFIED: _ClassVar[JobEventType]
@@ -42,6 +50,11 @@ JOB_KIND_UNSPECIFIED: JobKind
 JOB_KIND_RECOGNIZE: JobKind
 JOB_KIND_ENROLL: JobKind
 JOB_KIND_REEMBED: JobKind
+JOB_FAULT_UNSPECIFIED: JobFault
+JOB_FAULT_PHOTO: JobFault
+JOB_FAULT_WORKER: JobFault
+JOB_FAULT_SERVER: JobFault
+JOB_FAULT_CALLER: JobFault
 JOB_EVENT_TYPE_UNSPECIFIED: JobEventType
 JOB_EVENT_TYPE_SNAPSHOT: JobEventType
 JOB_EVENT_TYPE_STATE_CHANGED: JobEventType
@@ -124,12 +137,14 @@ class ImageInfo(_message.Message):
     def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., size_bytes: _Optional[int] = ...) -> None: ...
 
 class JobError(_message.Message):
-    __slots__ = ("code", "message")
+    __slots__ = ("code", "message", "fault")
     CODE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FAULT_FIELD_NUMBER: _ClassVar[int]
     code: str
     message: str
-    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+    fault: JobFault
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., fault: _Optional[_Union[JobFault, str]] = ...) -> None: ...
 
 class Enrollment(_message.Message):
     __slots__ = ("identity_id", "face_id", "faces_in_photo")
