@@ -206,7 +206,7 @@ def test_managing_galleries_webhooks_jobs_and_alerts(
     expect(person.locator(".thumb")).to_have_count(1)
     drop_files(page, "article.person .drop", [blank, faces / "multiface.jpg"])
     expect(results.locator(".error")).to_contain_text("wall.png: ", timeout=90_000)
-    expect(results.locator(".error")).to_contain_text("NO_FACE")
+    expect(results.locator(".error")).to_contain_text("NO_FACE; the photo's doing")
     expect(results).to_contain_text("6 faces in the photo: the largest was used", timeout=90_000)
     expect(person.locator(".thumb")).to_have_count(2)
     person.locator(".thumb button").last.click()  # the face from the group photo, the newest

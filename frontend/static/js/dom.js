@@ -24,6 +24,19 @@ export function errorNote(message) {
   return el("p", { class: "error", role: "alert" }, message);
 }
 
+const FAULTS = {
+  photo: "the photo's doing",
+  worker: "a worker failed, not the photo",
+  server: "the server failed, not the photo",
+  caller: "cancelled or its person deleted",
+};
+
+// A failed job's error for people: message, code, and whose fault it was.
+export function jobErrorText(error) {
+  const fault = FAULTS[error.fault];
+  return `${error.message} (${error.code}${fault ? `; ${fault}` : ""})`;
+}
+
 export function when(iso) {
   if (!iso) return "";
   return new Date(iso).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });

@@ -3,7 +3,7 @@
 // webhooks (secrets write-only).
 
 import { TERMINAL, followJob, get, message, request, upload } from "./api.js";
-import { announce, dropZone, el, errorNote } from "./dom.js";
+import { announce, dropZone, el, errorNote, jobErrorText } from "./dom.js";
 
 const enc = encodeURIComponent;
 
@@ -196,7 +196,7 @@ async function enrolOne(base, file, results) {
     const { jobs } = await upload(`${base}/faces`, form, (f) => { progress.value = Math.round(f * 100); });
     say("enrolling…");
     const job = await new Promise((resolve) => followJob(jobs[0].id, (j) => { if (TERMINAL.includes(j.state)) resolve(j); }));
-    if (job.state !== "succeeded") say(`${job.error ? `${job.error.message} (${job.error.code})` : job.state}`, true);
+    if (job.state !== "succeeded") say(job.error ? jobErrorText(job.error) : job.state, true);
     else if (job.enrollment && job.enrollment.faces_in_photo > 1) say(`enrolled; ${job.enrollment.faces_in_photo} faces in the photo: the largest was used`);
     else say("enrolled");
   } catch (err) { say(message(err), true); }

@@ -2,7 +2,7 @@
 // #/jobs/<id> with the photo (when this tab uploaded it), numbered boxes and matches.
 
 import { TERMINAL, followJob, get, message, request } from "./api.js";
-import { announce, el, errorNote, pct, when } from "./dom.js";
+import { announce, el, errorNote, jobErrorText, pct, when } from "./dom.js";
 import { drawFaces, loadImage, photoOf } from "./faces.js";
 
 const STATES = ["queued", "running", "succeeded", "failed", "cancelled"];
@@ -99,7 +99,7 @@ export function jobDetail(id) {
         ` ${job.kind} · ${job.faces.length} face(s) · model ${job.model_id || "—"}`,
         job.untrained_model ? el("strong", {}, " (untrained: matches are not meaningful)") : "",
         ` · created ${when(job.created_at)} · photo ${job.image.width || "?"}×${job.image.height || "?"} ${job.image.format || ""}`),
-      job.error ? errorNote(`${job.error.message} (${job.error.code})`) : "",
+      job.error ? errorNote(jobErrorText(job.error)) : "",
       url ? "" : el("p", { class: "hint" }, "The server keeps no photos: boxes are drawn on an outline of the photo's size. Photos uploaded from this tab are shown."),
       canvas,
       job.faces.length ? faces : el("p", {}, job.state === "succeeded" ? "No faces found." : ""),

@@ -2,7 +2,7 @@
 // file, each job followed live; a compact live list of alerts.
 
 import { followAlerts, followJob, get, message, upload } from "./api.js";
-import { announce, dropZone, el, errorNote, pct, when } from "./dom.js";
+import { announce, dropZone, el, errorNote, jobErrorText, pct, when } from "./dom.js";
 import { drawFaces, faceList, loadImage, rememberPhoto } from "./faces.js";
 
 export function recogniseView() {
@@ -113,7 +113,7 @@ function render(c, job, image) {
   c.node.dataset.state = job.state;
   const details = c.node.querySelector(".details");
   details.replaceChildren();
-  if (job.error) details.append(errorNote(`${job.error.message} (${job.error.code})`));
+  if (job.error) details.append(errorNote(jobErrorText(job.error)));
   if (job.id) {
     const by = job.model_id ? ` (model ${job.model_id})` : "";
     if (job.state === "succeeded" || job.faces.length) {
