@@ -121,8 +121,12 @@ class StateCollector(Collector):
         )
 
 
+_installed: list[StateCollector] = []
+
+
 def install_state(collector: StateCollector) -> None:
-    """Registers the scrape-time gauges (once per process: a new server replaces them)."""
-    for old in [c for c in list(REGISTRY._collector_to_names) if isinstance(c, StateCollector)]:
-        REGISTRY.unregister(old)
+    """Registers the scrape-time gauges (a later server in the same process replaces them)."""
+    while _installed:
+        REGISTRY.unregister(_installed.pop())
     REGISTRY.register(collector)
+    _installed.append(collector)

@@ -31,8 +31,14 @@ _CODE_STATUS = {
 }
 
 
-# An echoed id or value longer than this is cut in messages.
 _LONG_WORD = re.compile(r"\S{81,}")
+
+
+def cut_long_words(message: str) -> str:
+    """Every run of more than 80 non-space characters (an echoed id, name or value) cut to
+    its first 60 and its length, as the compute server cuts its own messages."""
+    return _LONG_WORD.sub(lambda m: f"{m.group()[:60]}…({len(m.group())} characters)", message)
+
 
 # The contract's integer fields are 32-bit: a larger number cannot even be sent.
 INT32 = (-(2**31), 2**31 - 1)
@@ -45,9 +51,7 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.code = code
-        self.message = _LONG_WORD.sub(
-            lambda m: f"{m.group()[:60]}…({len(m.group())} characters)", message
-        )
+        self.message = cut_long_words(message)
         self.retry_after = retry_after
 
 

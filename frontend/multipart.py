@@ -64,17 +64,7 @@ class _Decoder(MultipartDecoder):
         super().__init__(boundary, max_form_memory_size=None)
         self._marker = b"--" + boundary
 
-    _line_break_due = False
-
     def _parse_data(self, data: bytes | bytearray, *, start: bool) -> tuple[bytes, int, bool]:
-        if start or self._line_break_due:
-            # The line break that opens a part's data may arrive cut after its "\r" (a
-            # client sending a byte at a time); werkzeug would keep the "\n" as data.
-            if len(data) < 2 and data in (b"", b"\r"):
-                self._line_break_due = True
-                return b"", 0, True
-            self._line_break_due = False
-            start = True
         data_start = LINE_BREAK_RE.match(data).end() if start else 0  # type: ignore[union-attr]
         at = data.find(self._marker)
         match = None if at == -1 else self.boundary_re.search(data, max(0, at - 2))
@@ -103,8 +93,7 @@ def _text(name: str, raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        shown = name if len(name) <= 40 else name[:40] + "…"
-        raise ApiError(400, "BAD_TEXT", f"the form field {shown!r} is not UTF-8 text") from None
+        raise ApiError(400, "BAD_TEXT", f"the form field {name!r} is not UTF-8 text") from None
 
 
 def boundary_of(mimetype: str, params: dict[str, str]) -> bytes:

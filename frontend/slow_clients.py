@@ -44,6 +44,11 @@ class Deadlines:
     idle_timeout: float = 30.0
 
 
+def error_body(code: str, message: str) -> bytes:
+    """The front end's JSON error body, for answers written outside Flask."""
+    return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
 _WAITRESS_ERRORS = {
     400: ("BAD_REQUEST", "the request is not valid HTTP/1.1"),
     413: ("BODY_TOO_LARGE", "the request body is larger than this server accepts"),
@@ -62,7 +67,7 @@ class JsonErrorTask(ErrorTask):
         detail = str(error.body).strip()
         if detail:
             message = f"{message} ({detail[:200]})"
-        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        body = error_body(code, message)
         self.status = f"{error.code} {error.reason}"
         self.response_headers.append(("Content-Type", "application/json"))
         self.set_close_on_finish()
@@ -162,7 +167,7 @@ def _last_activity(channel: HTTPChannel) -> float:
 def _refuse(channel: GuardedChannel, message: str, now: float) -> None:
     """Queues a 408 JSON answer on the channel's output; the channel closes once it is sent
     and the client has stopped sending (at most LINGER_SECONDS)."""
-    body = json.dumps({"error": {"code": "REQUEST_TIMEOUT", "message": message}}).encode()
+    body = error_body("REQUEST_TIMEOUT", message)
     head = (
         "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"

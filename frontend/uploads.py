@@ -22,13 +22,12 @@ def _number(fields: Mapping[str, str], name: str, kind: type) -> Any:
     raw = fields.get(name, "").strip()
     if raw == "":
         return None
-    shown = raw if len(raw) <= 40 else raw[:40] + "…"
     try:
         value = kind(raw)
     except ValueError:
-        raise ApiError(400, "BAD_FIELD", f"{name} must be a number (got {shown!r})") from None
+        raise ApiError(400, "BAD_FIELD", f"{name} must be a number (got {raw!r})") from None
     if kind is int and not INT32[0] <= value <= INT32[1]:
-        raise ApiError(400, "BAD_FIELD", f"{name} is out of range (got {shown})")
+        raise ApiError(400, "BAD_FIELD", f"{name} is out of range (got {raw})")
     return value
 
 

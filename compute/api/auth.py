@@ -17,6 +17,7 @@ from typing import Any
 
 import grpc
 
+from facerec.compute.api.handler_wrap import wrap_handler
 from facerec.compute.api.keyring import NO_KEY, KeyRing
 from facerec.compute.api.status import REASON_KEY
 from facerec.compute.domain import ApiKey, Job, JobSpec, KeyKind, Role
@@ -232,36 +233,20 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self, handler: grpc.RpcMethodHandler, check: Callable[[Any], Any]
     ) -> grpc.RpcMethodHandler:
         """The handler with `check` first; streams end when their key is revoked."""
-        kwargs = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary:
-            inner = handler.unary_unary
 
-            async def unary_unary(request: Any, context: Any) -> Any:
+        def around_unary(inner: Any) -> Any:
+            async def call(request: Any, context: Any) -> Any:
                 await check(context)
                 return await inner(request, context)
 
-            return grpc.unary_unary_rpc_method_handler(unary_unary, **kwargs)
-        if handler.stream_unary:
-            inner_su = handler.stream_unary
+            return call
 
-            async def stream_unary(requests: Any, context: Any) -> Any:
-                await check(context)
-                return await inner_su(requests, context)
+        def around_stream(inner: Any) -> Any:
+            async def streaming(request: Any, context: Any) -> AsyncIterator[Any]:
+                key = await check(context)
+                async for item in self._until_revoked(key, inner(request, context), context):
+                    yield item
 
-            return grpc.stream_unary_rpc_method_handler(stream_unary, **kwargs)
-        inner_s = handler.unary_stream or handler.stream_stream
-        make = (
-            grpc.unary_stream_rpc_method_handler
-            if handler.unary_stream
-            else grpc.stream_stream_rpc_method_handler
-        )
+            return streaming
 
-        async def streaming(request: Any, context: Any) -> AsyncIterator[Any]:
-            key = await check(context)
-            async for item in self._until_revoked(key, inner_s(request, context), context):
-                yield item
-
-        return make(streaming, **kwargs)
+        return wrap_handler(handler, around_unary, around_stream)

@@ -14,6 +14,7 @@ import grpc
 from prometheus_client import make_wsgi_app
 
 from facerec.compute import metrics
+from facerec.compute.api.handler_wrap import wrap_handler
 from facerec.compute.api.keyring import KeyRing
 from facerec.compute.domain import Role
 from facerec.compute.errors import FacerecError
@@ -29,10 +30,10 @@ def _names(method: str) -> tuple[str, str]:
     return service.rsplit(".", 1)[-1], name
 
 
-def _code(context: Any, failed: BaseException | None) -> str:
+def _code(context: Any, failed: bool) -> str:
     code = context.code()
     if code is None:
-        return "UNKNOWN" if failed is not None else "OK"
+        return "UNKNOWN" if failed else "OK"
     return code.name if isinstance(code, grpc.StatusCode) else str(code)
 
 
@@ -49,52 +50,35 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
         requests = metrics.GRPC_REQUESTS
         seconds = metrics.GRPC_SECONDS.labels(service, name)
 
-        def done(context: Any, started: float, failed: BaseException | None) -> None:
+        def done(context: Any, started: float, failed: bool) -> None:
             seconds.observe(time.perf_counter() - started)
             requests.labels(service, name, _code(context, failed)).inc()
 
-        kwargs = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        unary = handler.unary_unary or handler.stream_unary
-        if unary is not None:
-
+        def around_unary(inner: Any) -> Any:
             async def call(request: Any, context: Any) -> Any:
-                started, failed = time.perf_counter(), None
+                started, failed = time.perf_counter(), True
                 try:
-                    return await unary(request, context)
-                except BaseException as exc:
-                    failed = exc
-                    raise
+                    answer = await inner(request, context)
+                    failed = False
+                    return answer
                 finally:
                     done(context, started, failed)
 
-            make = (
-                grpc.unary_unary_rpc_method_handler
-                if handler.unary_unary
-                else grpc.stream_unary_rpc_method_handler
-            )
-            return make(call, **kwargs)
-        inner = handler.unary_stream or handler.stream_stream
+            return call
 
-        async def stream(request: Any, context: Any) -> AsyncIterator[Any]:
-            started, failed = time.perf_counter(), None
-            try:
-                async for item in inner(request, context):
-                    yield item
-            except BaseException as exc:
-                failed = exc
-                raise
-            finally:
-                done(context, started, failed)
+        def around_stream(inner: Any) -> Any:
+            async def stream(request: Any, context: Any) -> AsyncIterator[Any]:
+                started, failed = time.perf_counter(), True
+                try:
+                    async for item in inner(request, context):
+                        yield item
+                    failed = False
+                finally:
+                    done(context, started, failed)
 
-        make_stream = (
-            grpc.unary_stream_rpc_method_handler
-            if handler.unary_stream
-            else grpc.stream_stream_rpc_method_handler
-        )
-        return make_stream(stream, **kwargs)
+            return stream
+
+        return wrap_handler(handler, around_unary, around_stream)
 
 
 class _Quiet(WSGIRequestHandler):

@@ -98,7 +98,6 @@ def check(path: Path, size_bytes: int, limits: PhotoLimits) -> PhotoHeader:
     Raises InvalidArgument with a reason of PHOTO_EMPTY, UNSUPPORTED_FORMAT,
     PHOTO_TOO_SMALL, PHOTO_TOO_MANY_PIXELS, PHOTO_TOO_COSTLY or PHOTO_CORRUPT.
     """
-    max_pixels = limits.max_pixels
     if size_bytes == 0:
         raise InvalidArgument("the photo is empty (0 bytes)", reason="PHOTO_EMPTY")
     try:
@@ -133,10 +132,10 @@ def check(path: Path, size_bytes: int, limits: PhotoLimits) -> PhotoHeader:
                 " each way, so send a photo at least that large on both sides",
                 reason="PHOTO_TOO_SMALL",
             )
-        if width * height > max_pixels:
+        if width * height > limits.max_pixels:
             raise InvalidArgument(
                 f"the photo is {width}x{height} ({width * height / 1e6:.0f} megapixels);"
-                f" the limit is {max_pixels / 1e6:.0f} megapixels",
+                f" the limit is {limits.max_pixels / 1e6:.0f} megapixels",
                 reason="PHOTO_TOO_MANY_PIXELS",
             )
         _check_cost(width, height, limits)
