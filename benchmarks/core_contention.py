@@ -4,7 +4,8 @@ The throughput benchmark compares the embed stage with the embedder's own best, 
 alone. This measures how much of that best is left while something else runs beside it:
 MTCNN detection in a thread or a process (what a second worker does), or a plain Python loop
 in another process (no shared interpreter lock, no shared memory traffic to speak of), and
-the detector's rate with the embedder beside it. Each side uses one torch thread.
+the detector's rate with the embedder beside it. Each side uses one torch (and ONNX Runtime)
+thread; for scale, the embedder alone with a thread per core is printed too.
 
     .venv/bin/python benchmarks/core_contention.py [--seconds 8] [--batch 16]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import sys
 import threading
 import time
@@ -75,7 +77,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=16)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    embedder = Embedder(None)
+    embedder = Embedder(None, threads=1)
     crops = np.random.default_rng(0).integers(0, 256, (args.batch, 160, 160, 3), dtype=np.uint8)
     detector = Detector("cpu")
     img = photo.load_rgb(FACES / "multiface.jpg")
@@ -90,8 +92,12 @@ def main() -> int:
         return 1
 
     alone = rate(embed, args.seconds)
+    cores = os.cpu_count() or 1
+    wide = Embedder(None, threads=cores)
+    wide_rate = rate(lambda: len(wide.embed_crops(crops)), args.seconds)
     print(f"embedder, batch {args.batch}, 1 thread: crops/s   ratio to alone")
     print(f"  alone{'':34} {alone:7.1f}   1.00")
+    print(f"  alone with {cores} threads{'':22} {wide_rate:7.1f}   {wide_rate / alone:.2f}")
     for label, target, extra, process in [
         ("MTCNN in another thread", _detect_forever, (), False),
         ("MTCNN in another process", _detect_forever, (), True),

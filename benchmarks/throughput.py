@@ -6,9 +6,16 @@ then InceptionResnetV1 on the crops, one photo after another. facerec gets every
 submitted at once and is timed to its last result. Both count the faces scoring 0.9 or more;
 a photo where facerec finds fewer is printed. facerec serves the same network as the
 baseline (the untrained FaceNet: the trained one costs the same) unless --model says
-otherwise.
+otherwise. The loop gets a torch thread per core (--threads); facerec shares the cores out as
+it does by default (a worker thread per core, one model thread each) unless flags after --
+say otherwise.
 
-    .venv/bin/python benchmarks/throughput.py [--repeat 3] [--threads 2] [--device cpu]
+The embed stage's rate (crops over the seconds the workers spent in EMBED tasks) is put
+against the embedder's own best over batch sizes, measured alone in this process on the faces
+of the same photos, with the threads each of facerec's embedding calls had, and, for scale,
+with a thread per core.
+
+    .venv/bin/python benchmarks/throughput.py [--repeat 3] [--threads N] [--device cpu]
         [--model facenet-untrained] [-- extra facerec compute flags]
 """
 
@@ -32,7 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from facerec.compute.cli import client  # noqa: E402
+from facerec.compute.config import ComputeConfig  # noqa: E402
 from facerec.compute.models import photo  # noqa: E402
+from facerec.compute.models.detector import Detector  # noqa: E402
 from facerec.compute.models.embedder import Embedder  # noqa: E402
 from facerec.compute.tasks import STAGES  # noqa: E402
 from facerec.v1 import job_pb2  # noqa: E402
@@ -57,22 +66,50 @@ def rss_mib(pid: int, key: str = "VmRSS") -> float:
 
 
 def stage_totals(api: client.Api) -> dict[str, float]:
-    """Seconds per stage and crops embedded, summed over the connected workers."""
+    """Seconds per stage and crops embedded, summed over the connected workers, and EMBED
+    tasks by batch size (keys "batch N")."""
     totals: dict[str, float] = {}
-    for w in api.workers.ListWorkers(wpb.ListWorkersRequest(), timeout=10).workers:
+    listing = api.workers.ListWorkers(wpb.ListWorkersRequest(), timeout=10)
+    for w in listing.workers:
         for stage, seconds in w.stage_seconds.items():
             totals[stage] = totals.get(stage, 0.0) + seconds
         totals["crops"] = totals.get("crops", 0.0) + w.crops_embedded
+    for b in listing.embed_batch_sizes:
+        totals[f"batch {b.batch_size}"] = b.count
     return totals
 
 
-def best_embed_rate(threads: int) -> tuple[float, int]:
+def embed_threads(extra: list[str]) -> int:
+    """The model threads of each of facerec's worker threads, as `facerec compute` resolves
+    them from `extra`."""
+    flags = {"--torch-threads": 0, "--workers": 0}
+    for flag, value in itertools.pairwise(extra):
+        if flag in flags:
+            flags[flag] = int(value)
+    return ComputeConfig(
+        torch_threads=flags["--torch-threads"], workers=flags["--workers"]
+    ).model_threads
+
+
+def face_crops(photos: list[Path], most: int = 32) -> np.ndarray:
+    """The BOX_160 crops of the faces scoring MIN_SCORE or more in `photos`, repeated to
+    `most`: what facerec's EMBED tasks carry."""
+    detector = Detector("cpu")
+    crops = []
+    for path in photos:
+        img = photo.load_rgb(path)
+        found = [d for d in detector.detect(img, 40) if d.score >= MIN_SCORE]
+        if found:
+            crops.extend(detector.crop_images(img, found))
+    return np.stack([crops[n % len(crops)] for n in range(most)])
+
+
+def best_embed_rate(threads: int, crops: np.ndarray) -> tuple[float, int]:
     """The embedder's own best crops/s over batch sizes, and that size (in this process)."""
     torch.set_num_threads(threads)
-    embedder = Embedder(None)
-    crops = np.random.default_rng(0).integers(0, 256, (32, 160, 160, 3), dtype=np.uint8)
+    embedder = Embedder(None, threads=threads)
     best = (0.0, 0)
-    for size in (1, 4, 8, 16, 32):
+    for size in (1, 2, 4, 8, 16, 32):
         embedder.embed_crops(crops[:size])
         start = time.perf_counter()
         for _ in range(3):
@@ -116,7 +153,7 @@ def naive(photos: list[Path], device: str) -> tuple[float, dict[str, float], Cou
 
 
 def service(
-    photos: list[Path], model: str, threads: int, device: str, extra: list[str]
+    photos: list[Path], model: str, device: str, extra: list[str]
 ) -> tuple[float, float, float, float, Counter, dict[str, float]]:
     """facerec with every photo submitted at once; returns wall seconds, compute CPU seconds,
     idle and peak RSS (MiB), faces per photo name, and mean queue and service seconds."""
@@ -125,8 +162,9 @@ def service(
             Path(tmp) / "data",
             "--model",
             model,
+            # the test harness starts compute with 2 torch threads; use facerec's own share
             "--torch-threads",
-            str(threads),
+            str(embed_threads(extra)),
             "--device",
             device,
             "--max-queued-jobs",
@@ -180,7 +218,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
     parser.add_argument("--repeat", type=int, default=3, help="each photo this many times")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads on each side")
+    parser.add_argument(
+        "--threads", type=int, default=os.cpu_count() or 1, help="the naive loop's torch threads"
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--model", default="facenet-untrained")
     parser.add_argument("extra", nargs="*", help="more `facerec compute` flags, after --")
@@ -195,12 +235,13 @@ def main() -> int:
     self_cpu0 = time.process_time()
     base_wall, stages, base_found = naive(photos, args.device)
     base_cpu = time.process_time() - self_cpu0
-    wall, cpu, idle, peak, found, times = service(
-        photos, args.model, args.threads, args.device, extra
-    )
+    wall, cpu, idle, peak, found, times = service(photos, args.model, args.device, extra)
 
     n = len(photos)
-    print(f"{n} photos ({len(names)} x {args.repeat}), {args.threads} torch threads, {args.device}")
+    print(
+        f"{n} photos ({len(names)} x {args.repeat}), {args.device}; naive loop: {args.threads}"
+        f" torch threads; facerec: {embed_threads(extra)} model threads per worker thread"
+    )
     print(f"{'':22} {'photos/s':>9} {'wall s':>7} {'CPU s':>6} {'faces':>6}")
     print(
         f"{'naive loop':22} {n / base_wall:9.2f} {base_wall:7.1f} {base_cpu:6.1f}"
@@ -220,16 +261,25 @@ def main() -> int:
     print(f"facerec worker stages (s, summed over worker threads): {stage_line}")
     if args.model == "facenet-untrained" and times.get("embed"):
         rate = times.get("crops", 0.0) / times["embed"]
-        threads = args.threads  # the same thread budget as each of facerec's workers had
-        for flag, value in itertools.pairwise(extra):
-            if flag == "--torch-threads":
-                threads = int(value)
-        best, size = best_embed_rate(threads)
+        threads = embed_threads(extra)
+        crops = face_crops(sorted(set(photos)))
+        best, size = best_embed_rate(threads, crops)
         print(
-            f"embed stage: {rate:.1f} crops/s; the embedder alone at its best ({threads}"
-            f" threads, batch {size}):"
-            f" {best:.1f} crops/s; {rate / best:.0%} of it"
+            f"embed stage: {rate:.1f} crops/s; the embedder alone at its best with the same"
+            f" {threads} thread(s) (batch {size}): {best:.1f} crops/s; {rate / best:.0%} of it"
         )
+        cores = os.cpu_count() or 1
+        if cores != threads:
+            wide, size = best_embed_rate(cores, crops)
+            print(
+                f"  for scale: the embedder alone with {cores} threads (batch {size}):"
+                f" {wide:.1f} crops/s (facerec's other worker threads detect on those cores)"
+            )
+    batches = {int(k.split()[1]): int(v) for k, v in times.items() if k.startswith("batch ") and v}
+    print(
+        "EMBED batches (size: count): "
+        + ", ".join(f"{size}: {count}" for size, count in sorted(batches.items()))
+    )
     print(f"facerec compute RSS (with its worker processes): {idle:.0f} MiB idle, {peak:.0f} peak")
     for key, value in times.items():
         if key.startswith("worker process"):
