@@ -104,10 +104,10 @@ def face_crops(photos: list[Path], most: int = 32) -> np.ndarray:
     return np.stack([crops[n % len(crops)] for n in range(most)])
 
 
-def best_embed_rate(threads: int, crops: np.ndarray) -> tuple[float, int]:
+def best_embed_rate(threads: int, crops: np.ndarray, device: str) -> tuple[float, int]:
     """The embedder's own best crops/s over batch sizes, and that size (in this process)."""
     torch.set_num_threads(threads)
-    embedder = Embedder(None, threads=threads)
+    embedder = Embedder(None, device, threads=threads)
     best = (0.0, 0)
     for size in (1, 2, 4, 8, 16, 32):
         embedder.embed_crops(crops[:size])
@@ -263,14 +263,14 @@ def main() -> int:
         rate = times.get("crops", 0.0) / times["embed"]
         threads = embed_threads(extra)
         crops = face_crops(sorted(set(photos)))
-        best, size = best_embed_rate(threads, crops)
+        best, size = best_embed_rate(threads, crops, args.device)
         print(
             f"embed stage: {rate:.1f} crops/s; the embedder alone at its best with the same"
             f" {threads} thread(s) (batch {size}): {best:.1f} crops/s; {rate / best:.0%} of it"
         )
         cores = os.cpu_count() or 1
         if cores != threads:
-            wide, size = best_embed_rate(cores, crops)
+            wide, size = best_embed_rate(cores, crops, args.device)
             print(
                 f"  for scale: the embedder alone with {cores} threads (batch {size}):"
                 f" {wide:.1f} crops/s (facerec's other worker threads detect on those cores)"

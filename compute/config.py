@@ -68,6 +68,7 @@ class ComputeConfig:
     metrics_port: int = 0
     data_dir: Path = field(default_factory=default_data_dir)
     device: str = "cpu"
+    precision: str = "auto"
     model: str = "auto"
     allow_untrained: bool = False
     weights_path: Path | None = None
@@ -111,6 +112,10 @@ class ComputeConfig:
         " needs a metrics or admin key); 0: no endpoint",
         "data_dir": "where the SQLite database, photo spool and index snapshots live",
         "device": "torch device for the models: cpu, cuda or cuda:N",
+        "precision": "number format of FaceNet: auto (fp16 in channels-last layout on a GPU,"
+        " for its tensor cores; fp32 in ONNX Runtime on a CPU), fp32, or fp16 (in torch; on a"
+        " CPU slower than fp32, for checking the GPU's path). Embeddings in fp16 stay within a"
+        " cosine of 0.999 of fp32's; SFace always runs in fp32",
         "model": "embedding model: auto (facenet-vggface2 when its weights resolve, else sface),"
         " facenet-vggface2, sface, or facenet-untrained (needs --allow-untrained)",
         "allow_untrained": "allow the seeded untrained embedder, which recognises nobody; with"
@@ -206,6 +211,7 @@ class WorkerConfig:
     max_tasks: int = 1
     max_batch_size: int = 0
     device: str = "cpu"
+    precision: str = "auto"
     torch_threads: int = 0
     model: str = "auto"
     allow_untrained: bool = False
@@ -228,6 +234,7 @@ class WorkerConfig:
         "max_tasks": "tasks run at once (threads; each detect thread has its own MTCNN)",
         "max_batch_size": "most crops per EMBED task; 0 takes the coordinator's",
         "device": "torch device for the models: cpu, cuda or cuda:N",
+        "precision": ComputeConfig.__field_docs__["precision"],
         "torch_threads": "torch intra-op threads; 0 leaves torch's default",
         "model": ComputeConfig.__field_docs__["model"] + "; embed:<model id> in"
         " --capabilities picks it too",

@@ -90,7 +90,7 @@ def test_the_cpu_embedder_runs_in_onnx_runtime_with_torch_s_embeddings(faces: Pa
     fast = Embedder(None, "cpu")
     assert fast.runtime == "onnxruntime"
     slow = Embedder(None, "cpu", runtime="torch")
-    assert slow.runtime == "torch"
+    assert slow.runtime == "torch fp32"
     got, want = fast.embed_crops(pixels), slow.embed_crops(pixels)
     assert got.shape == want.shape == (len(pixels), 512)
     assert (got * want).sum(axis=1).min() >= 0.9999

@@ -28,7 +28,7 @@ from facerec.compute.domain import (
     JobState,
 )
 from facerec.compute.models import catalog, registry
-from facerec.compute.models.embedder import check_device
+from facerec.compute.models.embedder import check_device, resolve_precision
 from facerec.compute.store import sqlite
 from facerec.compute.store.spool import PhotoSpool
 from facerec.compute.worker.local_worker import LocalWorker
@@ -53,7 +53,7 @@ class Coordinator:
             )
         # Biometric data: readable by this user only.
         cfg.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        check_device(cfg.device)
+        resolve_precision(cfg.precision, check_device(cfg.device))
         choice = registry.choose(cfg)
         self.model = choice.spec
         self.model_id = self.model.id
@@ -93,7 +93,11 @@ class Coordinator:
             cfg, self.jobs, self.pipeline, lambda sha: self.spool.path(sha).read_bytes()
         )
         self.local_worker = (
-            LocalWorker(cfg, self.dispatcher, registry.load(choice, cfg.device, cfg.model_threads))
+            LocalWorker(
+                cfg,
+                self.dispatcher,
+                registry.load(choice, cfg.device, cfg.model_threads, cfg.precision),
+            )
             if cfg.local_worker and cfg.worker_processes == 0
             else None
         )

@@ -82,10 +82,16 @@ def choose(cfg: ModelSettings) -> Choice:
     return Choice(SFACE, path)
 
 
-def load(choice: Choice, device: str = "cpu", threads: int = 0) -> FaceEmbedder:
-    """The embedder of a choice, on `device` (SFace runs on the CPU)."""
+def load(
+    choice: Choice, device: str = "cpu", threads: int = 0, precision: str = "auto"
+) -> FaceEmbedder:
+    """The embedder of a choice, on `device` (SFace runs on the CPU, in fp32)."""
     if choice.spec is SFACE:
+        if precision not in ("auto", "fp32"):
+            raise ValueError(
+                f"precision {precision!r} applies to FaceNet; sface runs in fp32 (ONNX Runtime)"
+            )
         return sface.SFaceEmbedder(choice.path, threads)
     from facerec.compute.models.embedder import Embedder  # torch: only when needed
 
-    return Embedder(choice.path, device, threads)
+    return Embedder(choice.path, device, threads, precision=precision)

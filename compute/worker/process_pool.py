@@ -80,6 +80,8 @@ class WorkerProcesses:
             "1",
             "--device",
             cfg.device,
+            "--precision",
+            cfg.precision,
             "--torch-threads",
             str(cfg.model_threads),
             "--model",

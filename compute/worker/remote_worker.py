@@ -18,7 +18,7 @@ import torch
 from facerec.compute.config import WorkerConfig
 from facerec.compute.models import registry
 from facerec.compute.models.detector import Detector
-from facerec.compute.models.embedder import check_device
+from facerec.compute.models.embedder import check_device, resolve_precision
 from facerec.compute.tasks import DETECT_MTCNN, EMBED_PREFIX, Task, TaskError, WorkerHello
 from facerec.compute.worker import task_convert
 from facerec.compute.worker.channel import ChannelSecurity, open_channel
@@ -61,14 +61,14 @@ def parse_capabilities(spec: str) -> tuple[bool, str | None]:
 
 def build_runners(cfg: WorkerConfig) -> list[TaskRunner]:
     """One runner per task slot, loading only the models the capabilities need."""
-    check_device(cfg.device)
+    resolve_precision(cfg.precision, check_device(cfg.device))
     if cfg.torch_threads > 0:
         torch.set_num_threads(cfg.torch_threads)
     detects, model = parse_capabilities(cfg.capabilities)
     embedder = None
     if model is not None:
         choice = registry.choose(dataclasses.replace(cfg, model=model or cfg.model))
-        embedder = registry.load(choice, cfg.device, cfg.torch_threads)
+        embedder = registry.load(choice, cfg.device, cfg.torch_threads, cfg.precision)
     return [
         TaskRunner(Detector(cfg.device) if detects else None, embedder)
         for _ in range(max(1, cfg.max_tasks))
