@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
+import numpy as np
 import pytest
+from PIL import Image
 
 from facerec.compute.cli import client
 from facerec.compute.cli.client import Api
 from facerec.v1 import gallery_service_pb2 as gpb
 from facerec.v1 import job_pb2
 from facerec.v1 import recognition_service_pb2 as rpb
+from facerec.v1 import worker_service_pb2 as wpb
 
 
 def unique(prefix: str = "c") -> str:
@@ -94,3 +98,29 @@ def connected(server: object, key: str | None = None) -> Iterator[Api]:
     with client.connect(str(target), key) as api:
         grpc.channel_ready_future(api.channel).result(timeout=30)
         yield api
+
+
+def aligned_crops(faces: Path) -> np.ndarray:
+    """The aligned test faces, standardised as FaceNet takes them: (n, 3, 160, 160) float32."""
+    images = [
+        np.asarray(Image.open(p).convert("RGB"), dtype=np.float32).transpose(2, 0, 1)
+        for p in sorted((faces / "aligned").glob("*.png"))
+    ]
+    return (np.stack(images) - 127.5) / 128.0
+
+
+def aligned_pixels(faces: Path) -> np.ndarray:
+    """The same faces as uint8 RGB (n, 160, 160, 3), as EMBED tasks carry them."""
+    pixels = np.rint(aligned_crops(faces) * 128.0 + 127.5).clip(0, 255).astype(np.uint8)
+    return pixels.transpose(0, 2, 3, 1).copy()
+
+
+def wait_for_workers(api: Api, count: int, timeout: float = 120.0) -> list[wpb.WorkerInfo]:
+    """The connected workers once there are exactly `count`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        workers = api.workers.ListWorkers(wpb.ListWorkersRequest(), timeout=10).workers
+        if len(workers) == count:
+            return list(workers)
+        time.sleep(0.2)
+    raise AssertionError(f"{count} workers did not connect in {timeout:.0f} s")

@@ -11,18 +11,10 @@ import numpy as np
 import onnx
 import onnxruntime
 import torch
-from PIL import Image
 
 from facerec.compute.models.embedder import UNTRAINED_MODEL_ID, Embedder
 from facerec.compute.models.sface import SFaceEmbedder
-
-
-def crops(faces: Path) -> np.ndarray:
-    images = [
-        np.asarray(Image.open(p).convert("RGB"), dtype=np.float32).transpose(2, 0, 1)
-        for p in sorted((faces / "aligned").glob("*.png"))
-    ]
-    return (np.stack(images) - 127.5) / 128.0
+from tests.helpers import aligned_crops, aligned_pixels
 
 
 def test_exported_model_matches_pytorch(onnx_export: tuple[Path, str], faces: Path) -> None:
@@ -33,7 +25,7 @@ def test_exported_model_matches_pytorch(onnx_export: tuple[Path, str], faces: Pa
     assert meta["facerec_model_id"] == UNTRAINED_MODEL_ID
     assert meta["facerec_embedding_dim"] == "512"
 
-    batch = crops(faces)
+    batch = aligned_crops(faces)
     session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     (got,) = session.run(["embeddings"], {"crops": batch})
     want = Embedder(None).embed(torch.from_numpy(batch))
@@ -85,8 +77,7 @@ def test_export_without_weights_writes_sface_as_facerec_runs_it(tmp_path: Path) 
 
 
 def test_the_cpu_embedder_runs_in_onnx_runtime_with_torch_s_embeddings(faces: Path) -> None:
-    pixels = np.rint(crops(faces) * 128.0 + 127.5).clip(0, 255).astype(np.uint8)
-    pixels = pixels.transpose(0, 2, 3, 1).copy()
+    pixels = aligned_pixels(faces)
     fast = Embedder(None, "cpu")
     assert fast.runtime == "onnxruntime"
     slow = Embedder(None, "cpu", runtime="torch")

@@ -16,15 +16,13 @@ from facerec.compute.models.catalog import SFACE
 from facerec.compute.models.embedder import Embedder, resolve_precision
 from facerec.v1 import job_pb2
 from tests.conftest import ComputeProcess
-from tests.helpers import enroll_person, new_collection, recognize
-from tests.test_onnx_export import crops
-from tests.test_worker_processes import _workers
-
-
-def _pixels(faces: Path) -> np.ndarray:
-    """The aligned test faces as uint8 RGB (n, 160, 160, 3), as EMBED tasks carry them."""
-    pixels = np.rint(crops(faces) * 128.0 + 127.5).clip(0, 255).astype(np.uint8)
-    return pixels.transpose(0, 2, 3, 1).copy()
+from tests.helpers import (
+    aligned_pixels,
+    enroll_person,
+    new_collection,
+    recognize,
+    wait_for_workers,
+)
 
 
 def test_auto_is_fp16_on_a_gpu_and_fp32_on_the_cpu() -> None:
@@ -37,7 +35,7 @@ def test_auto_is_fp16_on_a_gpu_and_fp32_on_the_cpu() -> None:
 
 
 def test_fp16_runs_channels_last_with_fp32_s_embeddings(faces: Path) -> None:
-    pixels = _pixels(faces)
+    pixels = aligned_pixels(faces)
     half = Embedder(None, "cpu", precision="fp16")
     assert half.runtime == "torch fp16"
     conv = half.model.conv2d_1a.conv.weight
@@ -65,7 +63,7 @@ def test_worker_processes_run_the_precision_asked_for(
     fresh_compute.extra = ("--worker-processes", "1", "--torch-threads", "1", "--precision", "fp16")
     fresh_compute.start()
     with client.connect(fresh_compute.target, fresh_compute.key) as api:
-        (worker,) = _workers(api, 1)
+        (worker,) = wait_for_workers(api, 1)
         assert "embedder on torch fp16" in worker.runtime
         collection = new_collection(api)
         obama = enroll_person(api, collection, "Obama", faces / "obama.jpg")

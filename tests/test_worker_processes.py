@@ -11,28 +11,18 @@ from facerec.compute.cli import client
 from facerec.v1 import job_pb2
 from facerec.v1 import worker_service_pb2 as wpb
 from tests.conftest import ComputeProcess
-from tests.helpers import child_pids, spec
+from tests.helpers import child_pids, spec, wait_for_workers
 
 
 def _children(pid: int) -> list[int]:
     return child_pids(pid, b"worker")
 
 
-def _workers(api: client.Api, count: int, timeout: float = 120.0) -> list[wpb.WorkerInfo]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        workers = api.workers.ListWorkers(wpb.ListWorkersRequest(), timeout=10).workers
-        if len(workers) == count:
-            return list(workers)
-        time.sleep(0.2)
-    raise AssertionError(f"{count} workers did not connect in {timeout:.0f} s")
-
-
 def test_a_killed_worker_process_loses_no_job(fresh_compute: ComputeProcess, faces: Path) -> None:
     fresh_compute.extra = ("--worker-processes", "2", "--torch-threads", "1")
     fresh_compute.start()
     with client.connect(fresh_compute.target, fresh_compute.key) as api:
-        workers = _workers(api, 2)
+        workers = wait_for_workers(api, 2)
         assert sorted(w.worker_id for w in workers) == ["process/0", "process/1"]
         assert all(w.peer != "in-process" for w in workers)
         photos = [faces / n for n in ("angelina_jolie.jpg", "shea_whigham.jpg", "obama.jpg")]
@@ -48,7 +38,8 @@ def test_a_killed_worker_process_loses_no_job(fresh_compute: ComputeProcess, fac
         os.kill(children[0], signal.SIGKILL)
         jobs = [api.wait(i) for i in ids]
         assert all(j.state == job_pb2.JOB_STATE_SUCCEEDED for j in jobs), [j.error for j in jobs]
-        again = _workers(api, 2)  # the killed one was started again, the dead session dropped
+        # The killed one was started again, the dead session dropped.
+        again = wait_for_workers(api, 2)
         assert sorted(w.worker_id for w in again) == ["process/0", "process/1"]
         assert {w.session_id for w in again} != {w.session_id for w in workers}
         assert children[0] not in _children(fresh_compute.proc.pid)
